@@ -1,0 +1,25 @@
+"""Command line: ``python -m trotsky1940 VERB …``. Each verb lives in its own module."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import check_data
+
+VERBS = {
+    "check-data": check_data,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m trotsky1940", description=__doc__)
+    sub = parser.add_subparsers(dest="verb", required=True)
+    for name, module in VERBS.items():
+        module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.__doc__))
+    args = parser.parse_args(argv)
+    return VERBS[args.verb].run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

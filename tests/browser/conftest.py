@@ -1,0 +1,112 @@
+"""A real JupyterLab on a free loopback port, serving a temporary copy of the notebooks, and a Chromium page.
+
+JupyterLab autosaves, so it never serves the repository's own files. The server is stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ..helpers import ROOT, free_port, stop_group, wait_for_status
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+
+
+@dataclass
+class Lab:
+    url: str
+    token: str
+    root: Path
+
+    def tree(self, path: str) -> str:
+        return f"{self.url}/lab/tree/{path}?token={self.token}"
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "served"
+    shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    config = base / "config"
+    settings = config / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True}))
+    port, token = free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+           "JUPYTER_PREFER_ENV_PATH": "1", "MPLBACKEND": "Agg"}
+    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+               f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None"]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log = open(base / "lab.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for_status(f"http://127.0.0.1:{port}/api/status", token, proc, deadline_s=90)
+        yield Lab(url=f"http://127.0.0.1:{port}", token=token, root=root)
+    finally:
+        stop_group(proc)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path: Path) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def open_and_run_all(page, lab: Lab, notebook: str, timeout_ms: int = 90_000) -> None:
+    """Open a notebook in Lab, wait for a connected idle kernel, then run all cells and wait until idle."""
+    page.goto(lab.tree(notebook))
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=timeout_ms)
+    kernel_ready = """() => {
+        const w = window.jupyterapp.shell.currentWidget;
+        const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+        return k && k.connectionStatus === 'connected' && k.status === 'idle';
+    }"""
+    page.wait_for_function(kernel_ready, timeout=timeout_ms)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(
+        """() => {
+            const w = window.jupyterapp.shell.currentWidget;
+            const cells = w.content.widgets.filter(c => c.model.type === 'code');
+            return cells.length && cells.every(c => c.model.executionCount !== null)
+                && w.sessionContext.session.kernel.status === 'idle';
+        }""",
+        timeout=timeout_ms,
+    )
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a screenshot under test-artifacts/ (kept by CI as an artifact) and return its path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
