@@ -50,7 +50,7 @@ $(TEST_STAMP): requirements-test.txt $(STUDENT_STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
 	@touch $@
 
-test: lint unit notebooks exercises
+test: lint notebooks exercises unit
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks notebooks exercises

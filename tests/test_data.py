@@ -117,8 +117,12 @@ def test_references_between_tables_hold(evidence):
 
 
 def test_events_are_in_order_and_typed(evidence):
-    whens = [e.when for e in evidence.events]
-    assert whens == sorted(whens)
+    # rows are in story order: none can have happened before an earlier row's earliest moment
+    latest_start = None
+    for event in evidence.events:
+        earliest, latest = data.period(event.date, event.date_precision, event.time_local)
+        assert latest_start is None or latest >= latest_start, event.id
+        latest_start = max(latest_start or earliest, earliest)
     assert all(isinstance(e.date, dt.date) for e in evidence.events)
     assert {e.phase for e in evidence.events} == set(data.PHASES), "every chapter needs its events"
     assert all(len(e.title) <= 70 for e in evidence.events)
@@ -253,6 +257,8 @@ def test_event_labels_follow_precision(evidence):
             assert "about" in event.label
     assert data.format_date(dt.date(1940, 5, 1), "month") == "May 1940"
     assert data.format_date(dt.date(1940, 8, 20), "day") == "20 August 1940"
+    assert data.format_span(dt.date(1940, 8, 22), dt.date(1940, 8, 27), "day") == "22–27 August 1940"
+    assert data.format_span(dt.date(1929, 1, 1), dt.date(1933, 1, 1), "year") == "1929–1933"
 
 
 def test_events_by_phase(evidence):
@@ -321,6 +327,21 @@ def test_disputed_event_without_dispute(data_copy, evidence):
     index = next(i for i, e in enumerate(evidence.events) if e.uncertain)
     _, line = set_cell(data_copy, "events.csv", index, "dispute", "")
     expect_error(data_copy, "events.csv", line=line, column="dispute", words="no dispute is linked")
+
+
+def test_event_out_of_order(data_copy, evidence):
+    index = next(i for i, e in enumerate(evidence.events) if e.date.year == 1960 and e.date_precision == "day")
+    _, line = set_cell(data_copy, "events.csv", index, "date", "1930-03-03")
+    expect_error(data_copy, "events.csv", line=line, column="date", words="events must be in date order")
+
+
+def test_a_coarse_date_may_stand_anywhere_in_its_period(data_copy, evidence):
+    # "August 1940" after 22 August 1940 is in order; "July 1940" there is not.
+    index = next(i for i, e in enumerate(evidence.events) if e.date_precision == "month" and e.date.year == 1940
+                 and e.date.month == 8)
+    assert evidence.events[index - 1].date > evidence.events[index].date
+    _, line = set_cell(data_copy, "events.csv", index, "date", "1940-07-01")
+    expect_error(data_copy, "events.csv", line=line, column="date", words="events must be in date order")
 
 
 def test_time_without_precision(data_copy, evidence):

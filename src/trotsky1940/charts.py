@@ -119,9 +119,9 @@ def timeline_chart(start: int = 1929, end: int = 1940, phase: str | None = None,
             colour = PHASE_COLOURS[name]
             for e in items:
                 hollow = e.uncertain
-                ax.plot(mdates.date2num(e.when), row, marker="D" if hollow else "o", markersize=11,
+                ax.plot(mdates.date2num(e.midpoint), row, marker="D" if hollow else "o", markersize=11,
                         markerfacecolor="white" if hollow else colour, markeredgecolor=colour,
-                        markeredgewidth=2.2, linestyle="none", zorder=3)
+                        markeredgewidth=2.2, linestyle="none", zorder=4 if hollow else 3)
                 if e.end_date:
                     ax.plot([mdates.date2num(e.when), mdates.date2num(e.end_date)], [row, row], color=colour,
                             linewidth=5, alpha=0.45, solid_capstyle="butt", zorder=2)
@@ -143,10 +143,12 @@ def timeline_chart(start: int = 1929, end: int = 1940, phase: str | None = None,
             loc="upper left", frameon=False, bbox_to_anchor=(0, -0.12), ncol=2,
         )
     uncertain = [e for e in chosen if e.uncertain]
-    per_phase = ", ".join(f"{sum(e.phase == p for e in chosen)} {datamod.PHASE_TITLES[p].lower()}" for p in phases)
+    per_phase = ", ".join(f"{sum(e.phase == p for e in chosen)} {datamod.PHASE_NAMES[p]}" for p in phases)
+    first, last = chosen[0], chosen[-1]
     alt = (
-        f"A timeline of {len(chosen)} events from {chosen[0].label} ({chosen[0].title}) to "
-        f"{chosen[-1].label} ({chosen[-1].title}), by phase: {per_phase}; "
+        f"A timeline of {len(chosen)} events from {datamod.format_date(first.date, first.date_precision)} "
+        f"({first.title}) to {datamod.format_date(last.date, last.date_precision)} ({last.title}), "
+        f"by phase: {per_phase}; "
         f"{len(uncertain)} of them are disputed or unconfirmed and drawn as hollow diamonds."
     )
     return Chart(figure=fig, data=tuple(chosen), alt_text=alt, title=title)

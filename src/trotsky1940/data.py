@@ -34,6 +34,15 @@ from . import paths
 PHASES = ("background", "first-attempt", "second-attempt", "attack", "aftermath")
 """The phases of the story, in order; each matches a chapter notebook."""
 
+PHASE_NAMES = {
+    "background": "background",
+    "first-attempt": "first attempt",
+    "second-attempt": "second attempt",
+    "attack": "attack",
+    "aftermath": "aftermath",
+}
+"""The phases as words for running text."""
+
 PHASE_TITLES = {
     "background": "Background",
     "first-attempt": "The first attempt?",
@@ -165,11 +174,18 @@ class Event:
         return dt.datetime.combine(self.date, self.time_local or dt.time(0, 0))
 
     @property
+    def midpoint(self) -> dt.datetime:
+        """Where to draw the event on a time axis: the middle of its year or month when only that is known."""
+        if self.date_precision == "year":
+            return dt.datetime(self.date.year, 7, 1)
+        if self.date_precision == "month":
+            return dt.datetime(self.date.year, self.date.month, 15)
+        return self.when
+
+    @property
     def label(self) -> str:
         """The date as precisely as the sources allow: '1929', 'May 1940', '24 May 1940, about 04:00'."""
-        text = format_date(self.date, self.date_precision)
-        if self.end_date:
-            text += " – " + format_date(self.end_date, self.date_precision)
+        text = format_span(self.date, self.end_date, self.date_precision)
         if self.time_local is not None:
             about = "about " if self.date_precision == "hour" else ""
             text += f", {about}{self.time_local:%H:%M}"
@@ -278,6 +294,19 @@ def format_date(day: dt.date, precision: str) -> str:
     if precision == "month":
         return f"{MONTHS[day.month - 1]} {day.year}"
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def format_span(start: dt.date, end: dt.date | None, precision: str) -> str:
+    """Write a date or a span compactly: '22–27 August 1940', '1929–1933', 'May–June 1940'."""
+    if end is None or end == start:
+        return format_date(start, precision)
+    if precision == "year":
+        return f"{start.year}–{end.year}"
+    if start.year == end.year and precision == "month":
+        return f"{MONTHS[start.month - 1]}–{MONTHS[end.month - 1]} {end.year}"
+    if start.year == end.year and start.month == end.month:
+        return f"{start.day}–{end.day} {MONTHS[end.month - 1]} {end.year}"
+    return f"{format_date(start, precision)} – {format_date(end, precision)}"
 
 
 def split_list(text: str | None) -> tuple[str, ...]:
@@ -461,7 +490,7 @@ def _check_references(resources: Mapping[str, Any], tables: Mapping[str, list[tu
 def _check_rules(resources: Mapping[str, Any], tables: Mapping[str, list[tuple[int, dict]]]) -> None:
     """Rules a Table Schema cannot state: precision and time agree, spans run forward, disputes linked."""
     file = resources["events"]["path"]
-    previous: tuple[dt.datetime, int] | None = None
+    latest_start: tuple[dt.datetime, int] | None = None
     for line, row in tables["events"]:
         rid = row["id"]
         precision, time_local = row["date_precision"], row["time_local"]
@@ -483,11 +512,12 @@ def _check_rules(resources: Mapping[str, Any], tables: Mapping[str, list[tuple[i
         if row["confidence"] in ("disputed", "unconfirmed") and not row["dispute"]:
             raise DataError(file, f"confidence is '{row['confidence']}' but no dispute is linked", line=line,
                             column="dispute", row_id=rid)
-        when = dt.datetime.combine(row["date"], _parse_time(row["time_local"]) or dt.time(0, 0))
-        if previous and when < previous[0]:
-            raise DataError(file, f"events must be in date order, but this one comes before line {previous[1]}",
-                            line=line, column="date", row_id=rid)
-        previous = (when, line)
+        earliest, latest = period(row["date"], precision, _parse_time(time_local))
+        if latest_start and latest < latest_start[0]:
+            raise DataError(file, f"events must be in date order, but this one ({row['date']}) must come before "
+                                  f"line {latest_start[1]}", line=line, column="date", row_id=rid)
+        if not latest_start or earliest >= latest_start[0]:
+            latest_start = (earliest, line)
     for name in ("funeral",):
         fname = resources[name]["path"]
         for line, row in tables[name]:
@@ -499,6 +529,24 @@ def _check_rules(resources: Mapping[str, Any], tables: Mapping[str, list[tuple[i
         if row["id"] not in with_versions:
             raise DataError(resources["disputes"]["path"], "the dispute has no row in dispute_versions.csv",
                             line=line, row_id=row["id"])
+
+
+def period(day: dt.date, precision: str, time: dt.time | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """The earliest and latest moment an event can be, given how precisely its date is known.
+
+    Events are kept in the order the file gives: an event known only to the year or month may stand
+    anywhere inside that period, and untimed events of one day keep their order in the file. The file is
+    in order when no event's latest moment comes before an earlier row's earliest moment.
+    """
+    start = dt.datetime.combine(day, time or dt.time(0, 0))
+    if time is not None:
+        return start, start
+    if precision == "year":
+        return start, dt.datetime(day.year, 12, 31, 23, 59)
+    if precision == "month":
+        following = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return start, dt.datetime.combine(following - dt.timedelta(days=1), dt.time(23, 59))
+    return start, dt.datetime.combine(day, dt.time(23, 59))
 
 
 def _parse_time(text: str | None) -> dt.time | None:
