@@ -23,6 +23,7 @@ from typing import Any
 
 import matplotlib
 import matplotlib.dates as mdates
+import matplotlib.patches
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -152,3 +153,277 @@ def timeline_chart(start: int = 1929, end: int = 1940, phase: str | None = None,
         f"{len(uncertain)} of them are disputed or unconfirmed and drawn as hollow diamonds."
     )
     return Chart(figure=fig, data=tuple(chosen), alt_text=alt, title=title)
+
+
+# --------------------------------------------------------------------------------------------------
+# 20-21 August 1940, hour by hour
+
+
+def hours_chart(evidence: datamod.Evidence | None = None) -> Chart:
+    """The events of 20 and 21 August 1940 on an hour axis.
+
+    Events with a clock time are points ("about 17:20"); events the sources date only to the day are drawn
+    as hatched bars across that whole day, in the order the data gives, so the chart shows how little of
+    the timing is actually recorded.
+    """
+    evidence = evidence or datamod.load()
+    days = (dt.date(1940, 8, 20), dt.date(1940, 8, 21))
+    chosen = [e for e in evidence.events if e.date in days]
+    if not chosen:
+        raise ValueError("no events on 20-21 August 1940 in the data")
+    timed = [e for e in chosen if e.time_local is not None]
+    untimed = [e for e in chosen if e.time_local is None]
+    start, stop = dt.datetime(1940, 8, 20, 0, 0), dt.datetime(1940, 8, 22, 0, 0)
+    with _style():
+        fig = Figure(figsize=(12, 1.2 + 0.62 * len(chosen)), layout="constrained")
+        ax = fig.add_subplot()
+        for row, e in enumerate(reversed(chosen)):
+            colour = PHASE_COLOURS[e.phase]
+            if e.time_local is not None:
+                ax.plot(mdates.date2num(e.when), row, marker="o", markersize=13, color=colour, zorder=3)
+            else:
+                day_start = dt.datetime.combine(e.date, dt.time(0, 0))
+                ax.barh(row, 1.0, left=mdates.date2num(day_start), height=0.55, color="white",
+                        edgecolor=colour, hatch="//", linewidth=1.5, zorder=2)
+        ax.set_yticks(range(len(chosen)), [_short(e.title) for e in reversed(chosen)])
+        ax.set_xlim(mdates.date2num(start), mdates.date2num(stop))
+        ax.xaxis.set_major_locator(mdates.HourLocator(byhour=[0, 6, 12, 18]))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d Aug\n%H:%M"))
+        ax.grid(axis="x", color="#cccccc", linewidth=0.8)
+        ax.set_title("20–21 August 1940: what has a clock time, and what does not")
+        ax.legend(
+            handles=[
+                Line2D([], [], marker="o", linestyle="none", markersize=13, color=PHASE_COLOURS["attack"],
+                       label="clock time given by a source (approximate)"),
+                matplotlib.patches.Patch(facecolor="white", edgecolor=PHASE_COLOURS["attack"], hatch="//",
+                                         label="known only to the day"),
+            ],
+            loc="upper left", frameon=False, bbox_to_anchor=(0, -0.14), ncol=2,
+        )
+    times = sorted({e.time_local for e in timed})
+    time_text = ", ".join(f"about {t:%H:%M}" for t in times)
+    alt = (
+        f"A chart of the {len(chosen)} recorded events of 20 and 21 August 1940: only {len(timed)} have a clock "
+        f"time ({time_text}: {'; '.join(e.title for e in timed)}), and the other {len(untimed)}, "
+        f"from '{untimed[0].title}' to '{untimed[-1].title}', are known only to the day."
+        if untimed and timed else
+        f"A chart of the {len(chosen)} recorded events of 20 and 21 August 1940."
+    )
+    return Chart(figure=fig, data=tuple(chosen), alt_text=alt, title="20–21 August 1940",
+                 extra={"timed": tuple(timed), "untimed": tuple(untimed)})
+
+
+def _short(title: str, limit: int = 46) -> str:
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+# --------------------------------------------------------------------------------------------------
+# The funeral: reported figures against assumptions
+
+
+@dataclass(frozen=True)
+class FuneralModel:
+    """What the funeral chart draws: reported figures, and the per-day split that is only an assumption."""
+
+    reported: tuple[datamod.FuneralRow, ...]
+    spread_total: int
+    spread_source: tuple[str, ...]
+    window: tuple[dt.date, ...]
+    per_day: int
+
+
+def funeral_model(evidence: datamod.Evidence | None = None) -> FuneralModel:
+    """Spread the article's total evenly over the assumed window, as ``funeral.csv``'s assumption rows say."""
+    evidence = evidence or datamod.load()
+    rows = evidence.funeral
+    reported = tuple(r for r in rows if r.kind == "reported" and r.value is not None)
+    total_rows = [r for r in reported if r.measure == "casket_visitors_total"]
+    windows = [r for r in rows if r.kind == "assumption" and r.measure == "lying_in_state_window"]
+    rules = [r for r in rows if r.kind == "assumption" and r.measure == "daily_distribution"]
+    if len(total_rows) != 1 or len(windows) != 1 or len(rules) != 1:
+        raise ValueError("funeral.csv needs one casket_visitors_total, one lying_in_state_window and one "
+                         "daily_distribution row")
+    window_row = windows[0]
+    if window_row.end_date is None:
+        raise ValueError(f"funeral.csv, {window_row.id}: the assumed window needs an end_date")
+    n_days = (window_row.end_date - window_row.date).days + 1
+    window = tuple(window_row.date + dt.timedelta(days=i) for i in range(n_days))
+    total = total_rows[0].value
+    return FuneralModel(reported=reported, spread_total=total, spread_source=total_rows[0].sources,
+                        window=window, per_day=round(total / n_days))
+
+
+def funeral_chart(evidence: datamod.Evidence | None = None) -> Chart:
+    """Reported crowd figures as labelled points; the article's total spread over days as hatched bars.
+
+    The bars are an assumption, not data: no source gives a number for any single day.
+    """
+    model = funeral_model(evidence)
+    markers = {"procession_crowd": ("o", OKABE_ITO["blue"]), "crowd_estimate": ("s", OKABE_ITO["bluish green"]),
+               "casket_visitors_total": ("D", OKABE_ITO["vermillion"])}
+    with _style():
+        fig = Figure(figsize=(12, 8.5), layout="constrained")
+        ax = fig.add_subplot()
+        xs = [mdates.date2num(dt.datetime.combine(d, dt.time(12))) for d in model.window]
+        ax.bar(xs, [model.per_day / 1000] * len(xs), width=0.7, color="white", edgecolor="#666666", hatch="//",
+               label=f"ASSUMPTION: {_number(model.spread_total)} spread evenly, {_number(model.per_day)} a day")
+        running = [model.per_day * (i + 1) / 1000 for i in range(len(xs))]
+        ax.step(xs, running, where="mid", color="#666666", linestyle="--", linewidth=2,
+                label="ASSUMPTION: running total of the even spread")
+        offsets = {}
+        for r in model.reported:
+            marker, colour = markers.get(r.measure, ("^", OKABE_ITO["reddish purple"]))
+            day = r.end_date or r.date
+            x = mdates.date2num(dt.datetime.combine(day, dt.time(12)))
+            nudge = offsets.get(day, 0)
+            offsets[day] = nudge + 1
+            ax.plot(x + 0.18 * nudge, r.value / 1000, marker=marker, markersize=15, color=colour,
+                    linestyle="none", zorder=4,
+                    label=f"REPORTED: about {_number(r.value)} {_measure_words(r.measure)} {datamod.cite(r.sources)}")
+        ax.set_ylabel("people (thousands)")
+        ax.set_ylim(0, max(r.value for r in model.reported) / 1000 * 1.25)
+        first, last = model.window[0], model.window[-1]
+        ax.set_xlim(mdates.date2num(dt.datetime.combine(first, dt.time(0))) - 0.6,
+                    mdates.date2num(dt.datetime.combine(last, dt.time(0))) + 1.6)
+        ax.set_xticks(xs, [f"{d.day} Aug" for d in model.window])
+        ax.set_title("Trotsky's funeral, August 1940: reported figures and an assumption")
+        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.08), frameon=False)
+    figures = "; ".join(
+        f"about {_number(r.value)} {_measure_words(r.measure)} {datamod.cite(r.sources)}"
+        for r in model.reported
+    )
+    alt = (
+        f"A chart of the funeral crowd figures: the sources report {figures}; the hatched bars are not data but an "
+        f"assumption that spreads the {_number(model.spread_total)} evenly over the {len(model.window)} days from "
+        f"{datamod.format_date(model.window[0], 'day')} to {datamod.format_date(model.window[-1], 'day')}, "
+        f"{_number(model.per_day)} a day."
+    )
+    return Chart(figure=fig, data=model.reported, alt_text=alt, title="Trotsky's funeral, August 1940",
+                 extra={"model": model})
+
+
+def _measure_words(measure: str) -> str:
+    return {
+        "procession_crowd": "followed the procession",
+        "crowd_estimate": "at the funeral",
+        "casket_visitors_total": "passed the casket by 27 August, per the source article",
+    }.get(measure, measure.replace("_", " "))
+
+
+# --------------------------------------------------------------------------------------------------
+# How long things took
+
+
+INTERVALS = (
+    # label, from event, to event, unit
+    ("Trotsky in exile outside the USSR", "E006", "E037", "years"),
+    ("Trotsky in Mexico", "E011", "E037", "years"),
+    ("Mercader in prison", "E032", "E046", "years"),
+    ("From the May raid to the attack", "E022", "E032", "days"),
+    ("From the rehearsal visit to the attack", "E030", "E032", "days"),
+)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A span between two events, computed from their dates."""
+
+    label: str
+    start: datamod.Event
+    end: datamod.Event
+    unit: str
+
+    @property
+    def days(self) -> int:
+        return (self.end.date - self.start.date).days
+
+    @property
+    def value(self) -> float:
+        return round(self.days / 365.25, 1) if self.unit == "years" else float(self.days)
+
+    @property
+    def approximate(self) -> bool:
+        """True when either end is known only to the month or year."""
+        return any(e.date_precision in ("year", "month") for e in (self.start, self.end))
+
+
+def intervals(evidence: datamod.Evidence | None = None) -> tuple[Interval, ...]:
+    """The spans of :data:`INTERVALS`, computed from the events' dates."""
+    evidence = evidence or datamod.load()
+    return tuple(Interval(label, evidence.events_by_id[a], evidence.events_by_id[b], unit)
+                 for label, a, b, unit in INTERVALS)
+
+
+def durations_chart(evidence: datamod.Evidence | None = None) -> Chart:
+    """Bars for how long things took: years of exile and prison; days from the raid to the attack."""
+    spans = intervals(evidence)
+    groups = [("years", "years"), ("days", "days")]
+    with _style():
+        fig = Figure(figsize=(12, 6.5), layout="constrained")
+        axes = fig.subplots(2, 1, height_ratios=[3, 2])
+        for ax, (unit, axis_label) in zip(axes, groups, strict=True):
+            chosen = [s for s in spans if s.unit == unit]
+            ys = range(len(chosen))
+            colours = [OKABE_ITO["blue"] if unit == "years" else OKABE_ITO["vermillion"]] * len(chosen)
+            bars = ax.barh(list(ys), [s.value for s in chosen], color=colours,
+                           hatch=["//" if s.approximate else "" for s in chosen], edgecolor="white")
+            for bar, s in zip(bars, chosen, strict=True):
+                text = f"{'about ' if s.approximate else ''}{s.value:g} {unit}"
+                ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, "  " + text, va="center")
+            ax.set_yticks(list(ys), [s.label for s in chosen])
+            ax.invert_yaxis()
+            ax.set_xlabel(axis_label)
+            ax.set_xlim(0, max(s.value for s in chosen) * 1.3)
+        axes[0].set_title("How long things took (computed from the dates in the data)")
+        axes[0].legend(handles=[matplotlib.patches.Patch(facecolor=OKABE_ITO["blue"], hatch="//", edgecolor="white",
+                                                         label="approximate: a date known only to the month or year")],
+                       loc="lower right", frameon=False)
+    parts = [f"{s.label}: {'about ' if s.approximate else ''}{s.value:g} {s.unit}" for s in spans]
+    alt = "A bar chart of durations computed from the event dates: " + "; ".join(parts) + "."
+    return Chart(figure=fig, data=spans, alt_text=alt, title="How long things took")
+
+
+# --------------------------------------------------------------------------------------------------
+# The ice axe
+
+
+def ice_axe_drawing(evidence: datamod.Evidence | None = None) -> Chart:
+    """A labelled schematic drawing of a mountaineering ice axe: pick, adze, shaft and spike.
+
+    Its data are the versions of the dispute about which end struck (D04 in ``disputes.csv``).
+    """
+    evidence = evidence or datamod.load()
+    dispute = next(d for d in evidence.disputes if "axe" in d.topic.lower() and "end" in d.topic.lower())
+    versions = evidence.versions_of(dispute.id)
+    with _style():
+        fig = Figure(figsize=(10, 7), layout="constrained")
+        ax = fig.add_subplot()
+        ax.set_aspect("equal")
+        ax.axis("off")
+        grey, dark = "#9a9a9a", "#333333"
+        # shaft and spike
+        ax.add_patch(matplotlib.patches.Rectangle((-0.18, -6.0), 0.36, 6.0, color="#8c6d46"))
+        ax.add_patch(matplotlib.patches.Polygon([(-0.18, -6.0), (0.18, -6.0), (0, -6.9)], color=grey))
+        # head: adze to the left (flat and wide), pick to the right (narrow, pointed, curved down)
+        ax.add_patch(matplotlib.patches.Rectangle((-0.5, -0.25), 1.0, 0.6, color=grey))
+        ax.add_patch(matplotlib.patches.Polygon([(-0.5, 0.3), (-2.5, 0.55), (-2.5, -0.65), (-0.5, -0.2)],
+                                                color=grey))
+        ax.add_patch(matplotlib.patches.Polygon([(0.5, 0.35), (2.4, 0.0), (3.6, -0.9), (2.3, -0.35), (0.5, -0.2)],
+                                                color=grey))
+        label = {"fontsize": 16, "color": dark}
+        arrow = {"arrowstyle": "->", "color": dark, "linewidth": 1.5}
+        ax.annotate("adze\n(flat, wide end)", xy=(-2.2, 0.0), xytext=(-4.6, 1.6), arrowprops=arrow, **label)
+        ax.annotate("pick\n(narrow, pointed end)", xy=(3.1, -0.6), xytext=(2.3, 1.6), arrowprops=arrow, **label)
+        ax.annotate("shaft", xy=(0.18, -3.0), xytext=(1.4, -3.2), arrowprops=arrow, **label)
+        ax.annotate("spike", xy=(0.05, -6.6), xytext=(1.4, -6.6), arrowprops=arrow, **label)
+        ax.set_xlim(-5, 5)
+        ax.set_ylim(-7.2, 2.8)
+        ax.set_title("A mountaineering ice axe (not an ice pick)")
+    said = "; ".join(f"{v.claim.rstrip('.')} {datamod.cite(v.sources)}" for v in versions)
+    alt = (
+        "A labelled drawing of a mountaineering ice axe: a shaft with a spike at the bottom and, at the top, a "
+        "head with a flat, wide adze on one side and a narrow, pointed pick on the other. Which end struck "
+        f"Trotsky is {dispute.status}: {said}."
+    )
+    return Chart(figure=fig, data=versions, alt_text=alt, title="A mountaineering ice axe",
+                 extra={"dispute": dispute})

@@ -278,9 +278,6 @@ class Evidence:
             raise ValueError(f"unknown phase {phase!r}; choose one of {', '.join(PHASES)}")
         return tuple(e for e in self.events if phase is None or e.phase == phase)
 
-    def cite(self, ids: Iterable[str]) -> str:
-        """Short citation for ids, e.g. '[B12, B55]'."""
-        return "[" + ", ".join(ids) + "]"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -307,6 +304,11 @@ def format_span(start: dt.date, end: dt.date | None, precision: str) -> str:
     if start.year == end.year and start.month == end.month:
         return f"{start.day}–{end.day} {MONTHS[end.month - 1]} {end.year}"
     return f"{format_date(start, precision)} – {format_date(end, precision)}"
+
+
+def cite(ids: Iterable[str]) -> str:
+    """Inline citation for source ids, e.g. '[B12, B55]'."""
+    return "[" + ", ".join(ids) + "]"
 
 
 def split_list(text: str | None) -> tuple[str, ...]:
