@@ -24,7 +24,7 @@ LAB_FLAGS += --no-browser
 endif
 endif
 
-.PHONY: lab test venv venv-test lint unit notebooks exercises clean help
+.PHONY: lab test venv venv-test lint unit notebooks exercises execute clean help
 
 help:
 	@echo "make lab    open notebooks/00-start-here.ipynb in JupyterLab (creates .venv when needed)"
@@ -67,6 +67,10 @@ exercises: $(TEST_STAMP)
 	@if ls exercises/reference/*.ipynb >/dev/null 2>&1; then \
 	  $(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-sanitize-with tests/nbval-sanitize.cfg exercises/reference; \
 	else echo "exercises: no reference notebooks yet (exercises/reference/*.ipynb), nothing to run"; fi
+
+# Re-run every notebook in a fresh kernel and save its outputs (do this after editing a notebook or data/).
+execute: $(STUDENT_STAMP)
+	$(BIN)/python -m trotsky1940 execute --inplace notebooks/*.ipynb
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import check_data
+from . import check_data, execute
 
 VERBS = {
     "check-data": check_data,
+    "execute": execute,
 }
 
 

@@ -120,7 +120,7 @@ def timeline_chart(start: int = 1929, end: int = 1940, phase: str | None = None,
             colour = PHASE_COLOURS[name]
             for e in items:
                 hollow = e.uncertain
-                ax.plot(mdates.date2num(e.midpoint), row, marker="D" if hollow else "o", markersize=11,
+                ax.plot(mdates.date2num(e.midpoint), row, marker="D" if hollow else "o", markersize=11, color=colour,
                         markerfacecolor="white" if hollow else colour, markeredgecolor=colour,
                         markeredgewidth=2.2, linestyle="none", zorder=4 if hollow else 3)
                 if e.end_date:
@@ -375,9 +375,9 @@ def durations_chart(evidence: datamod.Evidence | None = None) -> Chart:
             ax.set_xlabel(axis_label)
             ax.set_xlim(0, max(s.value for s in chosen) * 1.3)
         axes[0].set_title("How long things took (computed from the dates in the data)")
-        axes[0].legend(handles=[matplotlib.patches.Patch(facecolor=OKABE_ITO["blue"], hatch="//", edgecolor="white",
+        axes[1].legend(handles=[matplotlib.patches.Patch(facecolor=OKABE_ITO["blue"], hatch="//", edgecolor="white",
                                                          label="approximate: a date known only to the month or year")],
-                       loc="lower right", frameon=False)
+                       loc="upper left", bbox_to_anchor=(0, -0.3), frameon=False)
     parts = [f"{s.label}: {'about ' if s.approximate else ''}{s.value:g} {s.unit}" for s in spans]
     alt = "A bar chart of durations computed from the event dates: " + "; ".join(parts) + "."
     return Chart(figure=fig, data=spans, alt_text=alt, title="How long things took")

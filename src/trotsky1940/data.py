@@ -72,6 +72,8 @@ LIST_REFERENCES: dict[tuple[str, str], str] = {
     ("funeral", "sources"): "sources",
 }
 LIST_SEPARATOR = ";"
+UNCITED = "WEB"
+"""Source id for claims found only on uncited weak web pages: recorded in dispute versions, never support."""
 
 MONTHS = (
     "January February March April May June July August September October November December"
@@ -526,6 +528,17 @@ def _check_rules(resources: Mapping[str, Any], tables: Mapping[str, list[tuple[i
             if row["end_date"] is not None and row["end_date"] < row["date"]:
                 raise DataError(fname, f"end_date {row['end_date']} is before date {row['date']}", line=line,
                                 column="end_date", row_id=row["id"])
+    for name in ("places", "people", "events", "disputes", "funeral"):
+        for line, row in tables[name]:
+            if UNCITED in split_list(row["sources"]):
+                raise DataError(resources[name]["path"], f"'{UNCITED}' (uncited web pages) is never support: cite it "
+                                "only in dispute_versions.csv, for a weak, unsupported or wrong version",
+                                line=line, column="sources", row_id=row.get("id"))
+    for line, row in tables["dispute_versions"]:
+        if UNCITED in split_list(row["sources"]) and row["assessment"] not in ("weak", "unsupported", "wrong"):
+            raise DataError(resources["dispute_versions"]["path"], f"a version resting on '{UNCITED}' cannot be "
+                            f"assessed '{row['assessment']}'", line=line, column="assessment",
+                            row_id=f"{row['dispute']} v{row['version']}")
     with_versions = {row["dispute"] for _, row in tables["dispute_versions"]}
     for line, row in tables["disputes"]:
         if row["id"] not in with_versions:

@@ -160,3 +160,14 @@ def further_reading(*ids: str, evidence: datamod.Evidence | None = None) -> Html
         items.append(f"<li>[{_e(s.id)}] {_e(s.citation)}{link}</li>")
         lines.append(f"[{s.id}] {s.citation}" + (f" {s.url}" if s.url else ""))
     return Html("<ul class='t40-reading'>" + "".join(items) + "</ul>", "\n".join(lines))
+
+
+def data_summary(evidence: datamod.Evidence | None = None) -> Html:
+    """One line on the size of the data set: events, people, places, sources, and uncertain points."""
+    evidence = evidence or datamod.load()
+    uncertain = sum(e.uncertain for e in evidence.events)
+    text = (f"The data set holds {len(evidence.events)} events, {len(evidence.people)} people, "
+            f"{len(evidence.places)} places and {len(evidence.sources)} sources. It records "
+            f"{len(evidence.disputes)} points that are disputed or unconfirmed; {uncertain} of the events "
+            "are marked that way.")
+    return Html(f"<p>{_e(text)}</p>", text)

@@ -1,0 +1,59 @@
+"""Run notebooks top to bottom in a fresh kernel (``python -m trotsky1940 execute NOTEBOOK…``).
+
+Used to refresh the outputs committed with the notebooks (``make execute``), by the offline test and by the
+notebook benchmark. Each notebook runs in its own folder, as JupyterLab would run it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+HELP = "run notebooks in a fresh kernel; with --inplace, save their outputs"
+
+
+def run_notebook(path: str | Path, timeout: int = 300, kernel_name: str = "python3"):
+    """Execute a notebook in a fresh kernel; return (the executed notebook, seconds it took).
+
+    Raises ``nbclient.exceptions.CellExecutionError`` naming the failing cell when a cell raises.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = Path(path)
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name=kernel_name,
+                            resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    client.execute()
+    return notebook, time.perf_counter() - start
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("notebooks", nargs="+", help="notebook files to run")
+    parser.add_argument("--inplace", action="store_true", help="save each notebook with its new outputs")
+    parser.add_argument("--timeout", type=int, default=300, help="seconds allowed per cell (default 300)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+
+    failed = 0
+    for name in args.notebooks:
+        try:
+            notebook, seconds = run_notebook(name, timeout=args.timeout)
+        except CellExecutionError as exc:
+            failed += 1
+            print(f"{name}: FAILED\n{exc}", file=sys.stderr)
+            continue
+        except (OSError, ValueError) as exc:
+            failed += 1
+            print(f"{name}: cannot run it: {exc}", file=sys.stderr)
+            continue
+        if args.inplace:
+            nbformat.write(notebook, name)
+        print(f"{name}: ran in {seconds:.1f} s" + (", outputs saved" if args.inplace else ""))
+    return 1 if failed else 0

@@ -1,0 +1,62 @@
+"""Tables, source-check boxes and reading lists are built from the data, with HTML and plain text."""
+
+from __future__ import annotations
+
+import pytest
+
+from trotsky1940 import display
+
+
+def test_event_table_lists_the_phase_in_order(evidence):
+    table = display.event_table("second-attempt", evidence=evidence)
+    events = evidence.events_in("second-attempt")
+    lines = str(table).splitlines()
+    assert len(lines) == len(events)
+    for line, event in zip(lines, events, strict=True):
+        assert line.startswith(event.label) and event.title in line
+    assert table._repr_html_().count("<tr>") == len(events) + 1
+
+
+def test_event_table_flags_uncertain_events(evidence):
+    table = display.event_table(evidence=evidence)
+    for event in evidence.events:
+        if event.uncertain:
+            assert f"See source check {event.dispute}." in table._repr_html_()
+    assert "⚠ disputed" in table._repr_html_() or "⚠ unconfirmed" in table._repr_html_()
+
+
+def test_event_table_narrows_by_year(evidence):
+    table = display.event_table("attack", start=1940, evidence=evidence)
+    assert len(str(table).splitlines()) == sum(1 for e in evidence.events_in("attack") if e.date.year >= 1940)
+
+
+def test_source_check_shows_every_version_with_sources(evidence):
+    dispute = next(d for d in evidence.disputes if d.article_claim and len(evidence.versions_of(d.id)) >= 2)
+    box = display.source_check(dispute.id, evidence=evidence)
+    text = str(box)
+    assert text.startswith(f"Source check {dispute.id}: {dispute.topic}")
+    for version in evidence.versions_of(dispute.id):
+        assert version.claim in text and display.cite(version.sources) in text
+    assert dispute.suggested_wording in text
+    assert "What the source article says" in box._repr_html_()
+
+
+def test_html_is_escaped(evidence):
+    card = display.event_card(evidence.events[0].id, evidence=evidence)
+    assert "<script" not in card._repr_html_()
+    assert display._e("<b>") == "&lt;b&gt;"
+
+
+def test_who_is_who_keeps_the_order_given(evidence):
+    ids = ["mercader", "trotsky"]
+    lines = str(display.who_is_who(ids, evidence=evidence)).splitlines()
+    assert lines[0].startswith(evidence.people_by_id["mercader"].name)
+    assert lines[1].startswith(evidence.people_by_id["trotsky"].name)
+    assert "1879" in lines[1]
+
+
+def test_further_reading_resolves_ids_and_refuses_unknown_ones(evidence):
+    text = str(display.further_reading("B12", "ART", evidence=evidence))
+    assert text.splitlines()[0].startswith("[B12] ") and "Neurosurgery" in text
+    with pytest.raises(KeyError, match="B99"):
+        display.further_reading("B99", evidence=evidence)
