@@ -1,0 +1,88 @@
+"""The timeline explorer in a real JupyterLab, driven from the keyboard in Debian's Chromium."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+
+import pytest
+
+from trotsky1940 import data
+
+from .conftest import ARTIFACTS, open_and_run_all, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def card_text(page) -> str:
+    return page.locator(".t40-timeline .t40-card").first.inner_text()
+
+
+def image_src(page) -> str:
+    return page.locator(".t40-timeline img.t40-image").first.get_attribute("src") or ""
+
+
+def press_and_wait(page, key: str, card_before: str, src_before: str) -> float:
+    """Press a key on the focused slider; return the seconds until both card and image have changed."""
+    start = time.perf_counter()
+    page.keyboard.press(key)
+    page.wait_for_function(
+        """([card, src]) => {
+            const root = document.querySelector('.t40-timeline');
+            const c = root.querySelector('.t40-card').innerText;
+            const i = root.querySelector('img.t40-image').getAttribute('src');
+            return c !== card && i !== src;
+        }""",
+        arg=[card_before, src_before], timeout=15_000,
+    )
+    return time.perf_counter() - start
+
+
+def test_timeline_explorer_works_from_the_keyboard(lab, page):
+    events = data.load().events
+    open_and_run_all(page, lab, "00-start-here.ipynb")
+    explorer = page.locator(".t40-timeline").first
+    explorer.wait_for(state="visible", timeout=30_000)
+    explorer.scroll_into_view_if_needed()
+    assert f"Event 1 of {len(events)}" in card_text(page)
+    assert f"Showing {len(events)} events" in page.locator(".t40-count").first.inner_text()
+    screenshot(page, "timeline-first-event")
+
+    handle = page.locator(".t40-timeline .t40-slider [role=slider]").first
+    handle.focus()
+    latencies = []
+    for step in range(2, 8):
+        card, src = card_text(page), image_src(page)
+        latencies.append(press_and_wait(page, "ArrowRight", card, src))
+        assert f"Event {step} of {len(events)}" in card_text(page)
+        assert events[step - 1].title in card_text(page)
+    screenshot(page, "timeline-after-arrow-right")
+
+    card, src = card_text(page), image_src(page)
+    press_and_wait(page, "End", card, src)
+    assert f"Event {len(events)} of {len(events)}" in card_text(page)
+    assert events[-1].title in card_text(page)
+    screenshot(page, "timeline-last-event")
+
+    card, src = card_text(page), image_src(page)
+    press_and_wait(page, "Home", card, src)
+    assert f"Event 1 of {len(events)}" in card_text(page)
+
+    attack = data.load().events_in("attack")
+    page.locator(".t40-timeline .t40-phase select").first.select_option(label=data.PHASE_TITLES["attack"])
+    page.wait_for_function(
+        "n => document.querySelector('.t40-timeline .t40-count').innerText.includes('Showing ' + n + ' events')",
+        arg=len(attack), timeout=15_000)
+    assert attack[0].title in card_text(page)
+    page.locator(".t40-timeline .t40-zoom").first.click()
+    page.wait_for_function(
+        "() => document.querySelector('.t40-timeline .t40-count').innerText.includes('20–21 August 1940')",
+        timeout=15_000)
+    screenshot(page, "timeline-zoomed")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    result = {"key_to_card_and_image_ms": [round(s * 1000, 1) for s in latencies],
+              "median_ms": round(statistics.median(latencies) * 1000, 1), "goal_ms": 200}
+    (ARTIFACTS / "timeline-browser-latency.json").write_text(json.dumps(result, indent=2))
+    print(f"\nbrowser: key press to new card and image, median {result['median_ms']} ms (goal <= 200 ms)")

@@ -1,0 +1,130 @@
+"""The timeline explorer's behaviour in Python: the slider moves the card and the image; the phase filter and
+the zoom change the set of events; the ends and an empty filter behave; every event is reachable."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import pytest
+
+from trotsky1940 import data, timeline
+
+
+@pytest.fixture
+def explorer(evidence):
+    return timeline.TimelineExplorer(evidence=evidence)
+
+
+def test_starts_on_the_first_event(explorer, evidence):
+    assert explorer.events == evidence.events
+    assert explorer.slider.min == 1 and explorer.slider.max == len(evidence.events)
+    assert explorer.current == evidence.events[0]
+    assert f"Event 1 of {len(evidence.events)}: {evidence.events[0].label}" in explorer.card.value
+    assert bytes(explorer.image.value).startswith(b"\x89PNG")
+
+
+def test_moving_the_slider_changes_card_and_image(explorer, evidence):
+    card, image = explorer.card.value, explorer.image.value
+    explorer.slider.value = 2
+    assert explorer.current == evidence.events[1]
+    assert explorer.card.value != card and evidence.events[1].title in explorer.card.value
+    assert explorer.image.value != image
+
+
+def test_every_event_is_reachable_and_the_ends_behave(explorer, evidence):
+    seen = []
+    for value in range(explorer.slider.min, explorer.slider.max + 1):
+        explorer.slider.value = value
+        seen.append(explorer.current.id)
+    assert seen == [e.id for e in evidence.events]
+    explorer.slider.value = explorer.slider.max
+    assert f"Event {len(evidence.events)} of {len(evidence.events)}" in explorer.card.value
+    explorer.slider.value = explorer.slider.max + 1  # the slider clamps a value past the end
+    assert explorer.slider.value == explorer.slider.max and explorer.current == evidence.events[-1]
+    explorer.slider.value = 0
+    assert explorer.current == evidence.events[0]
+
+
+def test_phase_filter_changes_the_events_and_resets_to_the_first(explorer, evidence):
+    explorer.slider.value = 10
+    explorer.phase.value = "second-attempt"
+    expected = evidence.events_in("second-attempt")
+    assert explorer.events == expected
+    assert explorer.slider.max == len(expected) and explorer.slider.value == 1
+    assert f"Showing {len(expected)} events" in explorer.count.value
+    assert expected[0].title in explorer.card.value
+
+
+def test_zoom_shows_the_hours_of_20_and_21_august(explorer, evidence):
+    explorer.zoom.value = True
+    days = {e.date for e in explorer.events}
+    assert days == set(timeline.ZOOM_DAYS)
+    assert explorer.events == tuple(e for e in evidence.events if e.date in timeline.ZOOM_DAYS)
+    assert "on 20–21 August 1940" in explorer.count.value
+    explorer.slider.value = explorer.slider.max
+    assert "Trotsky dies" in explorer.current.title
+
+
+def test_an_empty_filter_disables_the_slider_and_says_so(explorer):
+    explorer.phase.value = "background"
+    explorer.zoom.value = True
+    assert explorer.events == () and explorer.current is None
+    assert explorer.slider.disabled and explorer.play.disabled
+    assert "No events match" in explorer.card.value
+    assert "Showing 0 events" in explorer.count.value
+    assert bytes(explorer.image.value).startswith(b"\x89PNG")
+    explorer.zoom.value = False
+    assert not explorer.slider.disabled and explorer.current is not None
+
+
+def test_uncertain_events_say_so_and_link_their_dispute(explorer, evidence):
+    index = next(i for i, e in enumerate(evidence.events) if e.uncertain)
+    explorer.slider.value = index + 1
+    event = evidence.events[index]
+    dispute = evidence.disputes_by_id[event.dispute]
+    text = timeline.card_text(event, evidence, index + 1, len(evidence.events))
+    assert event.confidence.upper() in text and f"Source check {dispute.id}" in text
+    assert dispute.suggested_wording in text
+    assert "⚠" in explorer.card.value
+
+
+def test_card_names_people_place_and_sources(evidence):
+    event = next(e for e in evidence.events if e.people and e.place)
+    text = timeline.card_text(event, evidence, 1, 1)
+    assert evidence.people_by_id[event.people[0]].name in text
+    assert evidence.places_by_id[event.place].name in text
+    for sid in event.sources:
+        assert f"[{sid}] {evidence.sources_by_id[sid].short}" in text
+
+
+def test_play_is_linked_to_the_slider_and_keyboard_controls_exist(explorer):
+    assert isinstance(explorer.play, widgets.Play) and explorer.play.max == explorer.slider.max
+    link = explorer.play_link
+    assert link.source == (explorer.play, "value") and link.target == (explorer.slider, "value")
+    for w in (explorer.phase, explorer.zoom, explorer.slider):
+        assert not getattr(w, "disabled", False)
+
+
+def test_highlight_moves_without_redrawing_the_base(explorer, monkeypatch):
+    calls = []
+    monkeypatch.setattr(explorer.plot.canvas, "draw", lambda *a: calls.append(a))
+    explorer.slider.value = 3
+    assert calls == [], "a slider step must blit the highlight, not redraw the whole figure"
+
+
+def test_without_a_kernel_there_is_a_static_timeline_and_list(explorer, evidence):
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"].count("<li>") == len(evidence.events)
+    assert "data:image/png;base64," in bundle["text/html"]
+    assert bundle["text/plain"].splitlines()[0].startswith(evidence.events[0].label)
+
+
+def test_unknown_phase_is_refused(evidence):
+    with pytest.raises(ValueError, match="unknown phase"):
+        timeline.TimelineExplorer(phase="epilogue", evidence=evidence)
+
+
+def test_one_line_api():
+    ex = timeline.timeline_explorer(phase="attack")
+    assert all(e.phase == "attack" for e in ex.events)
+    assert ex.events == data.load().events_in("attack")
