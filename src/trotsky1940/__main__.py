@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import check_data, execute
+from . import build_exercises, check_data, execute, grade
 
 VERBS = {
     "check-data": check_data,
     "execute": execute,
+    "build-exercises": build_exercises,
+    "grade": grade,
 }
 
 

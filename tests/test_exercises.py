@@ -1,0 +1,120 @@
+"""Exercise notebooks: one source of truth (the references), generated student notebooks and keys that match
+it, instant feedback that never ships the answer, and student notebooks that fail exactly at their checks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from trotsky1940 import exercises
+from trotsky1940.build_exercises import build_keys, build_student, questions, stored_text
+
+from .helpers import ROOT
+
+REFERENCES = sorted((ROOT / "exercises" / "reference").glob("*.ipynb"))
+NAMES = [p.stem for p in REFERENCES]
+
+
+def test_one_exercise_notebook_per_chapter():
+    assert NAMES == ["01-background", "02-the-two-attempts", "03-the-attack", "04-aftermath"]
+    for name in NAMES:
+        assert (ROOT / "notebooks" / f"{name}.ipynb").exists()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_reference_shape(name):
+    ref = nbformat.read(ROOT / "exercises" / "reference" / f"{name}.ipynb", as_version=4)
+    qs = questions(ref, name)
+    assert 5 <= len(qs) <= 8
+    assert [q["kind"] for q in qs.values()].count("reflection") == 1
+    for qid, q in qs.items():
+        if q["kind"] == "auto":
+            assert q["hint"] and q["points"] >= 1
+            out = stored_text(ref.cells[q["check_cell"]])
+            assert out.startswith(f"{qid}: ") and out.rstrip().endswith("Right."), f"{name} {qid}: {out!r}"
+    assert f'exercises.Exercise("{name}")' in "".join(c.source for c in ref.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_student_notebook_and_keys_are_what_the_generator_makes(name):
+    ref = nbformat.read(ROOT / "exercises" / "reference" / f"{name}.ipynb", as_version=4)
+    committed = nbformat.read(ROOT / "exercises" / f"{name}.ipynb", as_version=4)
+    assert committed == build_student(ref, name)
+    keys = json.loads((ROOT / "exercises" / "keys" / f"{name}.json").read_text())
+    assert keys == build_keys(ref, name)
+
+
+def test_the_check_command_notices_a_stale_student_notebook(tmp_path, monkeypatch):
+    ok = subprocess.run([sys.executable, "-m", "trotsky1940", "build-exercises", "--check"], cwd=ROOT,
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    path = ROOT / "exercises" / f"{NAMES[0]}.ipynb"
+    original = path.read_text()
+    try:
+        nb = nbformat.reads(original, as_version=4)
+        nb.cells[0].source += "\nEdited by hand."
+        path.write_text(nbformat.writes(nb))
+        stale = subprocess.run([sys.executable, "-m", "trotsky1940", "build-exercises", "--check"], cwd=ROOT,
+                               capture_output=True, text=True)
+    finally:
+        path.write_text(original)
+    assert stale.returncode == 1 and f"out of date: exercises/{NAMES[0]}.ipynb" in stale.stderr
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_student_notebook_holds_no_answers(name):
+    ref = nbformat.read(ROOT / "exercises" / "reference" / f"{name}.ipynb", as_version=4)
+    text = (ROOT / "exercises" / f"{name}.ipynb").read_text()
+    keys_text = (ROOT / "exercises" / "keys" / f"{name}.json").read_text()
+    student = nbformat.reads(text, as_version=4)
+    checks = {q["check_cell"] for q in questions(ref, name).values() if q["check_cell"] is not None}
+    for index, cell in enumerate(student.cells):
+        if cell.cell_type == "code":
+            assert cell.execution_count is None
+            if index in checks:
+                assert "not checked yet" in cell.outputs[0]["text"]
+            else:
+                assert not cell.outputs
+    for qid, q in questions(ref, name).items():
+        answer = student.cells[q["answer_cell"]].source
+        assert "..." in answer or "Write your answer here" in answer
+        if q["kind"] == "auto":
+            canonical = exercises.parse_check_output(stored_text(ref.cells[q["check_cell"]]))[1]
+            assert f'"{qid}: {canonical}' not in text
+            assert canonical not in json.loads(keys_text)[qid].values()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_self_check_gives_instant_feedback(name, capsys):
+    ref = nbformat.read(ROOT / "exercises" / "reference" / f"{name}.ipynb", as_version=4)
+    ex = exercises.Exercise(name)
+    for qid, q in questions(ref, name).items():
+        if q["kind"] != "auto":
+            continue
+        canonical = exercises.parse_check_output(stored_text(ref.cells[q["check_cell"]]))[1]
+        right = ex.feedback(qid, canonical)
+        assert right == f"{qid}: {canonical}\nRight."
+        wrong = ex.feedback(qid, "certainly not this")
+        assert wrong.endswith(f"Not yet. Hint: {q['hint']}")
+        assert ex.feedback(qid, ...).endswith("Not yet: replace ... with your answer, then run this cell again.")
+    ex.check(qid, ...)
+    assert "(no answer yet)" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_student_notebooks_fail_exactly_at_their_check_cells(tmp_path):
+    results = tmp_path / "results.jsonl"
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "trotsky1940.nbval_tags",
+                    "--nbval", "--nbval-sanitize-with", str(ROOT / "tests" / "nbval-sanitize.cfg"),
+                    f"--t40-results={results}", "-c", "/dev/null", "--rootdir", str(ROOT / "exercises"),
+                    *[str(ROOT / "exercises" / f"{n}.ipynb") for n in NAMES]],
+                   cwd=ROOT, capture_output=True, text=True, timeout=600)
+    records = [json.loads(line) for line in results.read_text().splitlines()]
+    assert records
+    for record in records:
+        is_check = any(t.startswith("check:") for t in record["tags"])
+        assert (record["outcome"] == "failed") == is_check, record
