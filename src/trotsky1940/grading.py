@@ -40,9 +40,42 @@ replace: FEEDBACK
 """
 
 
-# pytest, started so that jsonschema skips the optional rfc3987_syntax format checker: importing it builds a
-# grammar and costs about a second per submission, and notebook validation never needs it.
-PYTEST_FAST = "import sys; sys.modules['rfc3987_syntax'] = None; import pytest; sys.exit(pytest.main(sys.argv[1:]))"
+class WorkerError(RuntimeError):
+    """A grading worker did not answer."""
+
+
+class Worker:
+    """A :mod:`trotsky1940.grading_worker` process inside the sandbox, fed one job at a time."""
+
+    def __init__(self, command: list[str]):
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True, start_new_session=True, cwd="/")
+        ready = self.proc.stdout.readline()
+        if '"ready"' not in ready:
+            self.stop()
+            raise WorkerError("the grading worker did not start (are the sandbox tools working?)")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def run(self, job: dict) -> dict:
+        try:
+            self.proc.stdin.write(json.dumps(job) + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except (BrokenPipeError, OSError) as exc:
+            raise WorkerError(str(exc)) from None
+        if not line:
+            raise WorkerError(f"it exited with code {self.proc.poll()}")
+        return json.loads(line)
+
+    def stop(self) -> None:
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        sandbox.kill_group(self.proc)
 
 
 class GradingError(RuntimeError):
@@ -105,14 +138,32 @@ class Grader:
         self.caps = sandbox.detect(self.settings.use_sandbox, scratch=self.workdir)
         self.jupyter_path = sandbox.write_kernelspec(self.workdir / "jupyter")
         (self.workdir / "sanitize.cfg").write_text(SANITIZE)
-        for sub in (self.workdir / "jupyter").rglob("*"):
-            os.chmod(sub, 0o755 if sub.is_dir() else 0o644)
-        os.chmod(self.workdir / "jupyter", 0o755)
+        self.mpl_cache = self.workdir / "matplotlib"
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], capture_output=True,
+                       env={**os.environ, "MPLCONFIGDIR": str(self.mpl_cache)}, timeout=300)
+        for top in (self.workdir / "jupyter", self.mpl_cache):
+            top.mkdir(exist_ok=True)
+            for sub in [top, *top.rglob("*")]:
+                os.chmod(sub, 0o755 if sub.is_dir() else 0o644)
+        self.workers: dict[int, Worker] = {}
         self.uids: queue.Queue[int] = queue.Queue()
         for i in range(max(1, self.settings.workers)):
             self.uids.put(sandbox.FIRST_UID + i)
 
+    def worker(self, uid: int) -> Worker:
+        """The worker process of a slot (started on first use, restarted if it died)."""
+        worker = self.workers.get(uid)
+        if worker is None or not worker.alive():
+            scratch = self.workdir / f"slot-{uid}"
+            scratch.mkdir(mode=0o700, exist_ok=True)
+            command = [sys.executable, "-m", "trotsky1940.grading_worker"]
+            worker = Worker(sandbox.wrap(command, self.caps, self.hidden_files(), scratch))
+            self.workers[uid] = worker
+        return worker
+
     def close(self) -> None:
+        for worker in self.workers.values():
+            worker.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     # -- what the kernel must not see ---------------------------------------------------------------
@@ -160,8 +211,8 @@ class Grader:
         results = private / "results.jsonl"
         with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as fh:
             nbformat.write(notebook, fh)
-        command = [
-            sys.executable, "-c", PYTEST_FAST, "-q", "-p", "no:cacheprovider", "-p", "trotsky1940.nbval_tags",
+        args = [
+            "-q", "-p", "no:cacheprovider", "-p", "trotsky1940.nbval_tags",
             "--nbval", f"--nbval-kernel-name={sandbox.KERNEL_NAME}",
             f"--nbval-cell-timeout={self.settings.cell_timeout}",
             "--nbval-sanitize-with", str(self.workdir / "sanitize.cfg"),
@@ -170,25 +221,23 @@ class Grader:
         ]
         env = {**os.environ, "JUPYTER_PATH": str(self.jupyter_path), "JUPYTER_PREFER_ENV_PATH": "0",
                "JUPYTER_RUNTIME_DIR": str(private / "runtime"), "TROTSKY1940_DATA": str(paths.data_dir()),
-               "TROTSKY1940_NO_KEYS": "1", "PYTHONDONTWRITEBYTECODE": "1", **self.settings.limits.env()}
+               "TROTSKY1940_NO_KEYS": "1", "PYTHONDONTWRITEBYTECODE": "1",
+               "TROTSKY1940_MPL_CACHE": str(self.mpl_cache), **self.settings.limits.env()}
         env.pop("PYTEST_ADDOPTS", None)
         if self.caps.drop_user:
             env["TROTSKY1940_SANDBOX_UID"] = str(uid)
-        wrapped = sandbox.wrap(command, self.caps, self.hidden_files(), private)
         start = time.monotonic()
         problem = ""
-        proc = subprocess.Popen(wrapped, cwd=private, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            output, _ = proc.communicate(timeout=self.settings.submission_timeout)
-            if proc.returncode not in (0, 1):  # 1: some cells failed, which is normal
-                problem = f"the grading run failed (exit {proc.returncode}): " + _tail(output)
-        except subprocess.TimeoutExpired:
-            sandbox.kill_group(proc)
-            proc.communicate()
-            problem = f"stopped after the per-submission limit of {self.settings.submission_timeout} s"
+            reply = self.worker(uid).run({"args": args, "cwd": str(private), "env": env,
+                                          "timeout": self.settings.submission_timeout})
+            if reply["timed_out"]:
+                problem = f"stopped after the per-submission limit of {self.settings.submission_timeout} s"
+            elif reply["exit"] not in (0, 1):  # 1: some cells failed, which is normal
+                problem = f"the grading run failed (exit {reply['exit']})"
+        except WorkerError as exc:
+            problem = f"the grading worker failed: {exc}"
         finally:
-            sandbox.kill_group(proc)
             if self.caps.drop_user:
                 sandbox.kill_user(uid)
             self.uids.put(uid)
@@ -277,11 +326,6 @@ class Grader:
 def _source(cell) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
-
-
-def _tail(output: bytes | str | None, n: int = 400) -> str:
-    text = output.decode(errors="replace") if isinstance(output, bytes) else (output or "")
-    return " ".join(text.split())[-n:]
 
 
 def parse_submission(raw: bytes):

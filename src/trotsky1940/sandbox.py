@@ -144,7 +144,7 @@ def detect(sandbox: bool = True, scratch: Path | None = None) -> Capabilities:
     else:
         scratch = scratch or Path("/tmp")
         probe_cmd = ["setpriv", f"--reuid={FIRST_UID}", f"--regid={FIRST_UID}", "--clear-groups", sys.executable,
-                     "-c", "import trotsky1940.sandbox_kernel, ipykernel, matplotlib, trotsky1940.data as d; d.load()"]
+                     "-c", "import trotsky1940.sandbox_kernel, ipykernel, trotsky1940.data as d; d.load()"]
         script = " && ".join(["ip link set lo up", *traversal_mounts(needed_paths(), scratch),
                               "exec " + shlex.join(probe_cmd)])
         probe = _run(["unshare", *caps.namespaces, "sh", "-c", script], cwd="/")
