@@ -113,7 +113,7 @@ def test_student_notebooks_fail_exactly_at_their_check_cells(tmp_path):
                     f"--t40-results={results}", "-c", "/dev/null", "--rootdir", str(ROOT / "exercises"),
                     *[str(ROOT / "exercises" / f"{n}.ipynb") for n in NAMES]],
                    cwd=ROOT, capture_output=True, text=True, timeout=600)
-    records = [json.loads(line) for line in results.read_text().splitlines()]
+    records = [json.loads(line)["record"] for line in results.read_text().splitlines()]
     assert records
     for record in records:
         is_check = any(t.startswith("check:") for t in record["tags"])

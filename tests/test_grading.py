@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -333,13 +334,18 @@ def test_the_kernel_cannot_see_answer_files_or_the_network():
             pytest.fail("CI=true: the grading sandbox needs network and mount namespaces here")
         pytest.skip("this machine allows no namespaces; the grader reports that it runs unprotected")
     keys = sorted((ROOT / "exercises" / "keys").glob("*.json"))
-    probe = ("import urllib.request, sys\n"
-             f"print(len(open({str(REFERENCE)!r}).read()), len(open({str(keys[0])!r}).read()))\n"
+    secrets_to_find = [REFERENCE, keys[0], ROOT / ".git" / "HEAD", ROOT / "exercises" / f"{NAME}.ipynb"]
+    probe = ("import urllib.request\n"
+             f"for path in {[str(p) for p in secrets_to_find]!r}:\n"
+             " try:\n  print(len(open(path).read()))\n except OSError:\n  print('unseen')\n"
              "try:\n urllib.request.urlopen('http://pypi.org', timeout=3); print('net')\n"
-             "except OSError: print('no net')\n")
-    command = sandbox.wrap([sys.executable, "-c", probe], caps, [REFERENCE, *keys], Path("/tmp"))
+             "except OSError: print('no-net')\n")
+    command = sandbox.wrap([sys.executable, "-c", probe], caps, [REFERENCE, *keys], Path(tempfile.mkdtemp()))
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
-    assert result.stdout.split() == ["0", "0", "no", "net"], result.stderr
+    seen = result.stdout.split()
+    assert len(seen) == len(secrets_to_find) + 1, result.stderr
+    assert all(s in ("unseen", "0") for s in seen[:-1]), seen
+    assert seen[-1] == "no-net"
 
 
 def test_canonical_forms():
@@ -358,3 +364,19 @@ def test_canonical_forms():
         assert exercises.canonical(once) == once
     with pytest.raises(exercises.NoAnswer):
         exercises.canonical(...)
+
+
+def test_forged_result_records_are_ignored(tmp_path):
+    from trotsky1940 import nbval_tags
+
+    key = "k" * 64
+    good = {"cell": 2, "tags": ["check:q1"], "outcome": "failed", "message": ""}
+    forged = {"cell": 2, "tags": ["check:q1"], "outcome": "passed", "message": ""}
+    path = tmp_path / "results.jsonl"
+    path.write_text("\n".join([
+        nbval_tags.sign(good, key.encode()),
+        json.dumps({"record": forged, "mac": ""}),
+        nbval_tags.sign(forged, b"a guessed key"),
+        "not json at all",
+    ]))
+    assert nbval_tags.read_results(path, key) == [good]

@@ -18,6 +18,7 @@ import json
 import os
 import queue
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import exercises, paths, sandbox
+from . import exercises, nbval_tags, paths, sandbox
 from .build_exercises import ReferenceError, questions
 
 SANITIZE = """\
@@ -154,10 +155,8 @@ class Grader:
         """The worker process of a slot (started on first use, restarted if it died)."""
         worker = self.workers.get(uid)
         if worker is None or not worker.alive():
-            scratch = self.workdir / f"slot-{uid}"
-            scratch.mkdir(mode=0o700, exist_ok=True)
             command = [sys.executable, "-m", "trotsky1940.grading_worker"]
-            worker = Worker(sandbox.wrap(command, self.caps, self.hidden_files(), scratch))
+            worker = Worker(sandbox.wrap(command, self.caps, self.hidden_files(), self.workdir))
             self.workers[uid] = worker
         return worker
 
@@ -224,6 +223,8 @@ class Grader:
                "TROTSKY1940_NO_KEYS": "1", "PYTHONDONTWRITEBYTECODE": "1",
                "TROTSKY1940_MPL_CACHE": str(self.mpl_cache), **self.settings.limits.env()}
         env.pop("PYTEST_ADDOPTS", None)
+        key = secrets.token_hex(32)  # results are signed with it; nbval_tags removes it before the kernel starts
+        env[nbval_tags.KEY_ENV] = key
         if self.caps.drop_user:
             env["TROTSKY1940_SANDBOX_UID"] = str(uid)
         start = time.monotonic()
@@ -242,13 +243,7 @@ class Grader:
                 sandbox.kill_user(uid)
             self.uids.put(uid)
         seconds = time.monotonic() - start
-        records = []
-        if results.exists():
-            for line in results.read_text(encoding="utf-8").splitlines():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
+        records = nbval_tags.read_results(results, key) if results.exists() else []
         if os.environ.get("TROTSKY1940_KEEP_RESULTS"):
             shutil.copy(results, Path(os.environ["TROTSKY1940_KEEP_RESULTS"]) / f"{safe_name(label)}.jsonl")
         shutil.rmtree(private, ignore_errors=True)

@@ -3,18 +3,54 @@ notebook under test as soon as nbval has read it.
 
 Enabled with ``-p trotsky1940.nbval_tags``. Options:
 
-- ``--t40-results FILE``: append one JSON line per cell: ``{"cell": n, "tags": [...], "outcome": ...}``.
-  Results are keyed on cell tags, never on nbval's item names ("Cell N"), which change between releases.
+- ``--t40-results FILE``: append one JSON line per cell: ``{"record": {"cell": n, "tags": [...],
+  "outcome": ...}, "mac": ...}``, signed with the key in ``TROTSKY1940_RESULT_KEY`` (taken out of the
+  environment before the kernel starts, so student code cannot forge a record). Results are keyed on cell
+  tags, never on nbval's item names ("Cell N"), which change between releases.
 - ``--t40-unlink``: delete the collected notebook files once collection ends, so code running in the
   kernel cannot read the expected outputs they hold.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
+from pathlib import Path
 
 import pytest
+
+KEY_ENV = "TROTSKY1940_RESULT_KEY"
+_KEY: dict[str, bytes] = {}
+
+
+def sign(record: dict, key: bytes) -> str:
+    body = json.dumps(record, sort_keys=True)
+    return json.dumps({"record": record, "mac": hmac.new(key, body.encode(), hashlib.sha256).hexdigest()})
+
+
+def read_results(path: str | Path, key: str) -> list[dict]:
+    """The records of a results file whose signature is right; anything else (written by someone without the
+    key, such as student code running as the grader's user) is ignored."""
+    records = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+            body = json.dumps(entry["record"], sort_keys=True)
+            expected = hmac.new(key.encode(), body.encode(), hashlib.sha256).hexdigest()
+        except (ValueError, KeyError, TypeError):
+            continue
+        if hmac.compare_digest(expected, str(entry.get("mac", ""))):
+            records.append(entry["record"])
+    return records
+
+
+def pytest_configure(config):
+    # Take the signing key out of the environment before nbval starts the kernel, which inherits it.
+    key = os.environ.pop(KEY_ENV, None)
+    if key:
+        _KEY["key"] = key.encode()
 
 
 def pytest_addoption(parser):
@@ -46,5 +82,6 @@ def pytest_runtest_makereport(item, call):
             "outcome": report.outcome,
             "message": str(report.longrepr)[-600:] if report.failed else "",
         }
+        line = sign(record, _KEY["key"]) if "key" in _KEY else json.dumps({"record": record, "mac": ""})
         with open(target, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
+            handle.write(line + "\n")

@@ -2,9 +2,11 @@
 
 Layers, each used where the system allows it (:func:`detect` says which):
 
-1. **No network, hidden answer files** — nbval and its kernel run inside ``unshare`` with a network
+1. **No network, almost nothing to see** — nbval and its kernel run inside ``unshare`` with a network
    namespace of their own (only loopback, which the kernel needs to talk to nbval) and a mount namespace in
-   which every reference notebook and answer key is covered by an empty file.
+   which every top-level folder but the system ones is an empty tmpfs, with only the Python install, this
+   package, the data and the grader's folder put back (:func:`isolation_mounts`); any reference notebook or
+   answer key still in view is covered by an empty file.
 2. **An unprivileged user per worker** — when the grader runs as root, the kernel drops to a uid of its
    own (``FIRST_UID + worker``) that cannot read the grader's private folder; every process left with that
    uid is killed after each submission.
@@ -83,42 +85,43 @@ def _run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(args, capture_output=True, text=True, timeout=30, **kwargs)
 
 
-def needed_paths() -> list[Path]:
-    """What the kernel's user must be able to reach: the Python install, the environment, this package."""
+SYSTEM_DIRS = {"usr", "etc", "dev", "proc", "sys", "run", "boot", "bin", "sbin", "lib", "lib32", "lib64", "libx32"}
+"""Top-level folders the sandbox leaves in view; every other one is covered by an empty tmpfs."""
+
+
+def needed_paths(extra: list[Path] | None = None) -> list[Path]:
+    """What the sandbox keeps in view besides the system folders: the Python install, the environment, this
+    package and the data (not the rest of the repository: not its exercises, not its .git)."""
     from . import paths
 
     found = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).resolve().parent,
-             Path(__file__).resolve().parent, paths.data_dir().resolve()}
-    return sorted(found)
+             Path(__file__).resolve().parent, paths.data_dir(), *(extra or [])}
+    resolved = sorted({p.resolve() for p in found})
+    return [p for p in resolved if not any(p != q and p.is_relative_to(q) for q in resolved)]
 
 
-def traversal_mounts(targets: list[Path], scratch: Path) -> list[str]:
-    """Shell commands (run as root in the mount namespace) that let any user reach ``targets``.
+def isolation_mounts(keep: list[Path]) -> list[str]:
+    """Shell commands (run as root in the mount namespace) that cover every top-level folder but the system
+    ones with an empty tmpfs, and put back only the folders in ``keep``.
 
-    For each folder on the way that others may not enter (such as /root, or a private checkout folder), the
-    one child on the way is set aside with a bind mount, the folder is covered by an empty tmpfs (mode 0755,
-    which also hides everything else in it), and the child is put back in its place.
+    What the kernel can then see: /usr, /etc and the other system folders, the Python it runs on, this package,
+    the data, and the grader's own folder (whose private parts are closed to the kernel's user). Not other
+    checkouts of the repository, not anyone's home folder, not /tmp.
     """
-    needs: dict[Path, set[Path]] = {}
-    for target in targets:
-        parts = target.resolve().parts
-        for depth in range(1, len(parts) - 1):
-            folder, child = Path(*parts[: depth + 1]), Path(*parts[: depth + 2])
-            if folder.is_dir() and not folder.stat().st_mode & 0o001:
-                needs.setdefault(folder, set()).add(child)
-    commands: list[str] = []
     q = shlex.quote
-    counter = 0
-    for folder in sorted(needs, key=lambda f: len(f.parts)):  # top-down: a deeper folder is put back first
-        kept = []
-        for child in sorted(needs[folder]):
-            counter += 1
-            keep = scratch / f"keep{counter}"
-            kept.append((child, keep))
-            commands += [f"mkdir -p {q(str(keep))}", f"mount --bind {q(str(child))} {q(str(keep))}"]
-        commands.append(f"mount -t tmpfs -o mode=0755 tmpfs {q(str(folder))}")
-        for child, keep in kept:
-            commands += [f"mkdir -p {q(str(child))}", f"mount --bind {q(str(keep))} {q(str(child))}"]
+    top = sorted(p for p in Path("/").iterdir() if p.is_dir() and not p.is_symlink() and p.name not in SYSTEM_DIRS)
+    commands = ["mount -t tmpfs -o mode=1777 tmpfs /dev/shm"]
+    stash = {}
+    for i, path in enumerate(keep):
+        if any(path.is_relative_to(t) for t in top):
+            stash[path] = Path(f"/dev/shm/keep{i}")
+            commands += [f"mkdir -p {q(str(stash[path]))}", f"mount --bind {q(str(path))} {q(str(stash[path]))}"]
+    for folder in top:
+        mode = "1777" if folder == Path("/tmp") else "0755"
+        commands.append(f"mount -t tmpfs -o mode={mode} tmpfs {q(str(folder))}")
+        for path, place in stash.items():
+            if path.is_relative_to(folder):
+                commands += [f"mkdir -p {q(str(path))}", f"mount --bind {q(str(place))} {q(str(path))}"]
     return commands
 
 
@@ -145,7 +148,7 @@ def detect(sandbox: bool = True, scratch: Path | None = None) -> Capabilities:
         scratch = scratch or Path("/tmp")
         probe_cmd = ["setpriv", f"--reuid={FIRST_UID}", f"--regid={FIRST_UID}", "--clear-groups", sys.executable,
                      "-c", "import trotsky1940.sandbox_kernel, ipykernel, trotsky1940.data as d; d.load()"]
-        script = " && ".join(["ip link set lo up", *traversal_mounts(needed_paths(), scratch),
+        script = " && ".join(["ip link set lo up", *isolation_mounts(needed_paths([scratch])),
                               "exec " + shlex.join(probe_cmd)])
         probe = _run(["unshare", *caps.namespaces, "sh", "-c", script], cwd="/")
         if probe.returncode == 0:
@@ -169,14 +172,13 @@ def write_kernelspec(folder: Path) -> Path:
 
 
 def wrap(command: list[str], caps: Capabilities, hide: list[Path], scratch: Path) -> list[str]:
-    """The command to run nbval with: inside the namespaces, with ``hide`` covered by empty files and, when
-    the kernel drops to its own user, the installation made reachable for it."""
+    """The command to run nbval with: inside the namespaces, with only the system folders, the installation,
+    the data and ``scratch`` (the grader's folder) in view, and the files in ``hide`` covered by empty files
+    wherever they still show."""
     if not caps.namespaces:
         return command
-    steps = ["ip link set lo up"]
-    if caps.drop_user:
-        steps += traversal_mounts(needed_paths(), scratch)
-    steps += [f"mount --bind /dev/null {shlex.quote(str(p))}" for p in hide if p.is_file()]
+    steps = ["ip link set lo up", *isolation_mounts(needed_paths([scratch]))]
+    steps += [f"if [ -f {shlex.quote(str(p))} ]; then mount --bind /dev/null {shlex.quote(str(p))}; fi" for p in hide]
     script = " && ".join(steps) + " && exec " + shlex.join(command)
     return ["unshare", *caps.namespaces, "sh", "-c", script]
 
