@@ -24,14 +24,31 @@ LAB_FLAGS += --no-browser
 endif
 endif
 
-.PHONY: lab test venv venv-test lint unit notebooks exercises execute clean help
+.PHONY: lab test venv venv-test lint unit notebooks exercises execute present html clean help
 
 help:
-	@echo "make lab    open notebooks/00-start-here.ipynb in JupyterLab (creates .venv when needed)"
-	@echo "make test   run the whole test suite (creates .venv with the test tools when needed)"
+	@echo "make lab      open notebooks/00-start-here.ipynb in JupyterLab (creates .venv when needed)"
+	@echo "make test     run the whole test suite (creates .venv with the test tools when needed)"
+	@echo "make present  serve the timeline explorer as an app (code hidden) for a projector"
+	@echo "make html     build a static site of every notebook and exercise in site/"
 
 lab: $(STUDENT_STAMP)
 	$(BIN)/jupyter lab notebooks/00-start-here.ipynb $(LAB_FLAGS)
+
+# The timeline explorer as a Voila app for a projector: code hidden, on 127.0.0.1 only.
+VOILA_FLAGS = --Voila.ip=127.0.0.1 --port=$(PORT)
+ifeq ($(strip $(DISPLAY)$(WAYLAND_DISPLAY)),)
+ifneq ($(shell uname -s),Darwin)
+VOILA_FLAGS += --no-browser
+endif
+endif
+
+present: $(STUDENT_STAMP)
+	$(BIN)/voila teachers/timeline-app.ipynb $(VOILA_FLAGS)
+
+# A static site (no kernel needed) of every notebook and exercise, with the saved widget state.
+html: $(STUDENT_STAMP)
+	$(BIN)/python -m trotsky1940 build-site --out site
 
 venv: $(STUDENT_STAMP)
 venv-test: $(TEST_STAMP)

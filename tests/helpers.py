@@ -62,3 +62,19 @@ def stop_group(proc: subprocess.Popen, timeout: float = 10) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, deadline_s: float) -> float:
+    """Poll a URL until it answers (any HTTP status); return the seconds it took."""
+    start = time.monotonic()
+    while time.monotonic() - start < deadline_s:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with code {proc.returncode} before answering")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return time.monotonic() - start
+        except urllib.error.HTTPError:
+            return time.monotonic() - start
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {deadline_s} s")

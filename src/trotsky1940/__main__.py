@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import build_exercises, check_data, execute, grade
+from . import build_exercises, check_data, execute, grade, site
 
 VERBS = {
     "check-data": check_data,
     "execute": execute,
     "build-exercises": build_exercises,
     "grade": grade,
+    "build-site": site,
 }
 
 

@@ -147,7 +147,7 @@ class TimelinePlot:
                     markeredgecolor=OKABE_ITO["black"], markeredgewidth=3, linestyle="none", animated=True)[0],
             ax.add_patch(matplotlib.patches.Rectangle((x0 - 0.5, y0 - 0.35), 1.0, 0.7, fill=False,
                                                       edgecolor=OKABE_ITO["black"], linewidth=3, animated=True)),
-            self.figure.text(0.995, 0.99, "", ha="right", va="top", fontsize=13, animated=True,
+            self.figure.text(0.99, 0.96, "", ha="right", va="top", fontsize=13, animated=True,
                              bbox={"facecolor": "white", "edgecolor": "#444444", "boxstyle": "round,pad=0.3"}),
         ]
 

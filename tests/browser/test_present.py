@@ -1,0 +1,59 @@
+"""`make present`: the timeline explorer as a Voila app (code hidden), driven from the keyboard in Chromium."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from trotsky1940 import data
+
+from ..helpers import ROOT, free_port, stop_group
+from .conftest import screenshot
+from .test_timeline import card_text, image_src, press_and_wait
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def voila_url():
+    port = free_port()
+    env = {**os.environ, "DISPLAY": "", "WAYLAND_DISPLAY": ""}
+    proc = subprocess.Popen(["make", "--no-print-directory", "present", f"PORT={port}"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"make present exited with {proc.returncode}")
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise TimeoutError("Voila did not answer within 90 s")
+        yield url
+    finally:
+        stop_group(proc)
+
+
+def test_present_serves_the_explorer_without_code(voila_url, page):
+    events = data.load().events
+    page.goto(voila_url)
+    page.locator(".t40-timeline").first.wait_for(state="visible", timeout=60_000)
+    code = page.get_by_text("timeline.timeline_explorer()")
+    assert all(not code.nth(i).is_visible() for i in range(code.count())), "code must be hidden"
+    assert f"Event 1 of {len(events)}" in card_text(page)
+    page.locator(".t40-timeline .t40-slider [role=slider]").first.focus()
+    card, src = card_text(page), image_src(page)
+    press_and_wait(page, "ArrowRight", card, src)
+    assert f"Event 2 of {len(events)}" in card_text(page) and events[1].title in card_text(page)
+    card, src = card_text(page), image_src(page)
+    press_and_wait(page, "End", card, src)
+    assert events[-1].title in card_text(page)
+    screenshot(page, "present-voila")
