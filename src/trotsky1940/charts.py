@@ -75,7 +75,7 @@ class Chart:
     def png(self) -> bytes:
         """The figure as PNG bytes."""
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+        self.figure.savefig(buffer, format="png", metadata={"Software": None})
         return buffer.getvalue()
 
     def _repr_html_(self) -> str:

@@ -78,6 +78,7 @@ def browser(chromium: str) -> Iterator[object]:
 def page(browser, tmp_path: Path) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
+    page.set_default_timeout(60_000)
     yield page
     context.close()
 
@@ -92,7 +93,9 @@ def open_and_run_all(page, lab: Lab, notebook: str, timeout_ms: int = 90_000) ->
         return k && k.connectionStatus === 'connected' && k.status === 'idle';
     }"""
     page.wait_for_function(kernel_ready, timeout=timeout_ms)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # Start Run All without awaiting its promise: page.evaluate has no timeout, and the promise never settles
+    # if Lab shows a dialog. The wait below, which has a timeout, decides.
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
     page.wait_for_function(
         """() => {
             const w = window.jupyterapp.shell.currentWidget;
