@@ -118,3 +118,12 @@ def test_student_notebooks_fail_exactly_at_their_check_cells(tmp_path):
     for record in records:
         is_check = any(t.startswith("check:") for t in record["tags"])
         assert (record["outcome"] == "failed") == is_check, record
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_chart_cells_are_not_compared_byte_for_byte(name):
+    # A chart's PNG differs between matplotlib and FreeType builds; strict nbval must not depend on it.
+    ref = nbformat.read(ROOT / "exercises" / "reference" / f"{name}.ipynb", as_version=4)
+    for cell in ref.cells:
+        if cell.cell_type == "code" and "charts." in cell.source:
+            assert "nbval-ignore-output" in cell.metadata.get("tags", []), cell.source
