@@ -1,5 +1,5 @@
-"""A first-time user's path, end to end: clone the repository, follow the README's two commands, and run every
-notebook and exercise from the clone with no network.
+"""A first-time user's path, end to end: clone the repository (its committed HEAD: commit before running this),
+follow the README's two commands, and run every notebook and exercise from the clone with no network.
 
 `make lab` runs for real (it creates the environment from scratch and must answer within 90 s). Of
 `make test`, the clone runs the parts that check the new environment (ruff, nbval over the notebooks and the
