@@ -8,17 +8,17 @@ from __future__ import annotations
 import copy
 import csv
 import json
-import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from trotsky1940 import exercises, grading, sandbox
+from trotsky1940 import exercises
 from trotsky1940.build_exercises import build_student, questions
+from trotsky1940.grading import core as grading
+from trotsky1940.grading import intake, nbval_plugin, sandbox
 
 from .helpers import ROOT
 
@@ -201,19 +201,21 @@ def graded(tmp_path_factory):
          "--workers", "2", "--cell-timeout", "8", "--timeout", "120"],
         capture_output=True, text=True, timeout=900,
     )
-    rows = {}
+    rows, feedback = {}, {}
     gradebook = out / "gradebook.csv"
     if gradebook.exists():
         with gradebook.open(encoding="utf-8") as handle:
             rows = {Path(r["submission"]).name: r for r in csv.DictReader(handle)}
-    return {"cases": cases, "rows": rows, "out": out, "result": result}
+        run = json.loads((out / "run.json").read_text())
+        feedback = {Path(s["submission"]).name: out / s["feedback"] for s in run["submissions"]}
+    return {"cases": cases, "rows": rows, "out": out, "result": result, "feedback": feedback}
 
 
 def test_every_file_appears_and_the_exit_code_says_not_all_were_graded(graded):
     result = graded["result"]
     assert result.returncode == 1, result.stdout + result.stderr
     assert set(graded["rows"]) == set(graded["cases"])
-    assert "network: none" in result.stdout
+    assert "network: none" in result.stdout and "sandbox: bubblewrap" in result.stdout
 
 
 @pytest.mark.parametrize("name", ["perfect.ipynb", "blank.ipynb", "one-wrong.ipynb", "edited-check-cell.ipynb",
@@ -236,12 +238,12 @@ def test_bad_files_get_a_row_that_says_what_happened(graded, name):
     row = graded["rows"][name]
     assert graded["cases"][name] in row["status"]
     assert row["total"] == "" and all(row[q] == "" for q in auto_ids())
-    feedback = (graded["out"] / "feedback" / f"class-7b_{name}.md").read_text()
+    feedback = graded["feedback"][name].read_text()
     assert "could not be graded" in feedback
 
 
 def test_feedback_files_give_scores_hints_and_reflections(graded):
-    text = (graded["out"] / "feedback" / "class-7b_one-wrong.ipynb.md").read_text()
+    text = graded["feedback"]["one-wrong.ipynb"].read_text()
     q1 = auto_ids()[0]
     assert f"| {q1} | 0 / {points(q1)} | not right |" in text
     assert qinfo()[q1]["hint"] in text
@@ -303,12 +305,13 @@ def test_a_reference_in_the_wrong_format_is_refused(tmp_path):
     assert result.returncode == 2 and "not in the exercise format" in result.stderr
 
 
-def test_parse_submission_messages():
-    assert grading.parse_submission(b"") == (None, "empty file")
-    assert grading.parse_submission(b"\xff\xfe")[1].startswith("not a notebook: the file is not UTF-8")
-    assert grading.parse_submission(b"[1, 2]")[1] == "not a notebook: JSON without a list of cells"
-    nb, problem = grading.parse_submission(nbformat.writes(student()).encode())
-    assert problem == "" and nb.cells
+def test_parse_messages():
+    for raw, message in [(b"", "empty file"), (b"\xff\xfe", "not a notebook: the file is not UTF-8"),
+                         (b"[1, 2]", "not a notebook: JSON without a list of cells")]:
+        with pytest.raises(intake.NotANotebook, match=message):
+            intake.parse(raw)
+    nb = intake.parse(nbformat.writes(student()).encode())
+    assert nb.cells and [c.cell_type for c in nb.cells] == [c.cell_type for c in student().cells]
 
 
 def test_answers_are_found_by_tag_then_by_id():
@@ -324,28 +327,6 @@ def test_answers_are_found_by_tag_then_by_id():
         assert grader.extract_answers(nb)[q1] is None
     finally:
         grader.close()
-
-
-def test_the_kernel_cannot_see_answer_files_or_the_network():
-    """Run a probe through the same wrapper the grader uses."""
-    caps = sandbox.detect()
-    if not caps.network_isolated:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("CI=true: the grading sandbox needs network and mount namespaces here")
-        pytest.skip("this machine allows no namespaces; the grader reports that it runs unprotected")
-    keys = sorted((ROOT / "exercises" / "keys").glob("*.json"))
-    secrets_to_find = [REFERENCE, keys[0], ROOT / ".git" / "HEAD", ROOT / "exercises" / f"{NAME}.ipynb"]
-    probe = ("import urllib.request\n"
-             f"for path in {[str(p) for p in secrets_to_find]!r}:\n"
-             " try:\n  print(len(open(path).read()))\n except OSError:\n  print('unseen')\n"
-             "try:\n urllib.request.urlopen('http://pypi.org', timeout=3); print('net')\n"
-             "except OSError: print('no-net')\n")
-    command = sandbox.wrap([sys.executable, "-c", probe], caps, [REFERENCE, *keys], Path(tempfile.mkdtemp()))
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
-    seen = result.stdout.split()
-    assert len(seen) == len(secrets_to_find) + 1, result.stderr
-    assert all(s in ("unseen", "0") for s in seen[:-1]), seen
-    assert seen[-1] == "no-net"
 
 
 def test_canonical_forms():
@@ -367,16 +348,14 @@ def test_canonical_forms():
 
 
 def test_forged_result_records_are_ignored(tmp_path):
-    from trotsky1940 import nbval_tags
-
     key = "k" * 64
     good = {"cell": 2, "tags": ["check:q1"], "outcome": "failed", "message": ""}
     forged = {"cell": 2, "tags": ["check:q1"], "outcome": "passed", "message": ""}
     path = tmp_path / "results.jsonl"
     path.write_text("\n".join([
-        nbval_tags.sign(good, key.encode()),
+        nbval_plugin.sign(good, key.encode()),
         json.dumps({"record": forged, "mac": ""}),
-        nbval_tags.sign(forged, b"a guessed key"),
+        nbval_plugin.sign(forged, b"a guessed key"),
         "not json at all",
     ]))
-    assert nbval_tags.read_results(path, key) == [good]
+    assert nbval_plugin.read_results(path, key) == [good]

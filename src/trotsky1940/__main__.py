@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import build_exercises, check_data, execute, grade, site
+from . import build_exercises, check_data, execute, site
+from .grading import cli as grade
 
 VERBS = {
     "check-data": check_data,
@@ -20,7 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m trotsky1940", description=__doc__)
     sub = parser.add_subparsers(dest="verb", required=True)
     for name, module in VERBS.items():
-        module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.__doc__))
+        module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.__doc__,
+                                             formatter_class=argparse.RawDescriptionHelpFormatter))
     args = parser.parse_args(argv)
     return VERBS[args.verb].run(args)
 

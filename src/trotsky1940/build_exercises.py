@@ -27,63 +27,12 @@ from pathlib import Path
 import nbformat
 
 from . import exercises, paths
+from .grading.exercise_format import ExerciseFormatError, questions, stored_text
 
 HELP = "build the student exercise notebooks and answer keys from exercises/reference/"
 PLACEHOLDER = "answer_{q} = ...  # replace ... with your answer"
 CHECK_PLACEHOLDER = "{q}: not checked yet. Write your answer in the cell above, run it, then run this cell.\n"
 REFLECTION_PLACEHOLDER = 'answer_{q} = """\nWrite your answer here.\n"""'
-
-
-class ReferenceError(ValueError):
-    """A reference notebook that breaks the exercise format; the message names the notebook and cell."""
-
-
-def question_meta(cell) -> dict:
-    return cell.get("metadata", {}).get(exercises.META_KEY, {})
-
-
-def cell_tags(cell) -> list[str]:
-    return list(cell.get("metadata", {}).get("tags", []))
-
-
-def questions(reference, name: str) -> dict[str, dict]:
-    """The questions of a reference notebook, in order: {id: {points, kind, hint, answer_cell, check_cell}}."""
-    found: dict[str, dict] = {}
-    for index, cell in enumerate(reference.cells):
-        meta = question_meta(cell)
-        if exercises.QUESTION_TAG in cell_tags(cell):
-            qid = meta.get("question")
-            if not qid or qid in found:
-                raise ReferenceError(f"{name}, cell {index}: a question cell needs a unique 'question' id")
-            kind = meta.get("kind", "auto")
-            if kind not in ("auto", "reflection"):
-                raise ReferenceError(f"{name}, cell {index}: kind must be auto or reflection, not {kind!r}")
-            found[qid] = {"points": int(meta.get("points", 1)), "kind": kind, "hint": meta.get("hint", ""),
-                          "answer_cell": None, "check_cell": None}
-        for tag in cell_tags(cell):
-            for prefix, slot in ((exercises.ANSWER_TAG, "answer_cell"), (exercises.CHECK_TAG, "check_cell")):
-                if tag.startswith(prefix):
-                    qid = tag[len(prefix):]
-                    if qid not in found:
-                        raise ReferenceError(f"{name}, cell {index}: tag {tag!r} comes before its question cell")
-                    if found[qid][slot] is not None:
-                        raise ReferenceError(f"{name}, cell {index}: a second {prefix}{qid} cell")
-                    found[qid][slot] = index
-    for qid, q in found.items():
-        if q["answer_cell"] is None:
-            raise ReferenceError(f"{name}: question {qid} has no cell tagged answer:{qid}")
-        if q["kind"] == "auto" and q["check_cell"] is None:
-            raise ReferenceError(f"{name}: question {qid} has no cell tagged check:{qid}")
-        if q["kind"] == "auto" and not q["hint"]:
-            raise ReferenceError(f"{name}: question {qid} needs a hint for students")
-    if not found:
-        raise ReferenceError(f"{name}: no question cells (tag 'question')")
-    return found
-
-
-def stored_text(cell) -> str:
-    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream"
-                   and o.get("name") == "stdout")
 
 
 def build_keys(reference, name: str) -> dict[str, dict]:
@@ -94,7 +43,7 @@ def build_keys(reference, name: str) -> dict[str, dict]:
             continue
         parsed = exercises.parse_check_output(stored_text(reference.cells[q["check_cell"]]))
         if parsed is None or parsed[0] != qid:
-            raise ReferenceError(f"{name}: the check cell of {qid} has no stored output '{qid}: …'; "
+            raise ExerciseFormatError(f"{name}: the check cell of {qid} has no stored output '{qid}: …'; "
                                  "run the reference notebook (build-exercises --execute)")
         keys[qid] = {"sha256": exercises.salted_hash(name, qid, parsed[1]), "hint": q["hint"],
                      "points": q["points"]}
@@ -163,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
             reference = nbformat.read(ref, as_version=4)
             outputs = {student_path: dumps_notebook(build_student(reference, name)),
                        key_path: dumps_keys(build_keys(reference, name))}
-        except ReferenceError as exc:
+        except ExerciseFormatError as exc:
             print(f"reference problem: {exc}", file=sys.stderr)
             return 1
         for path, text in outputs.items():

@@ -1,0 +1,85 @@
+"""Grade a class: ``python -m trotsky1940 grade REFERENCE SUBMISSION… --out DIR``.
+
+REFERENCE is the teacher's reference notebook (e.g. ``exercises/reference/01-background.ipynb``); each
+SUBMISSION is a notebook file or a folder of them. Writes ``DIR/gradebook.csv`` (one row per file found:
+submission, status, points per question, total, max), ``DIR/feedback/<submission>-<hash>.md``,
+``DIR/sandbox.json`` (the protections that were active) and ``DIR/run.json``. Results already in DIR are
+moved to ``DIR/previous/<date and time>/`` first.
+
+Exit codes: 0 every file was graded; 1 some could not be (their status says why); 2 grading could not start
+(no sandbox here, the reference fails its own checks, --out overlaps the submissions): no grades are written.
+
+Examples:
+  python -m trotsky1940 grade exercises/reference/01-background.ipynb submissions/ --out results/01
+  python -m trotsky1940 grade exercises/reference/02-the-two-attempts.ipynb a.ipynb b.ipynb --out results/02
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import core, intake, report
+
+HELP = "grade submitted exercise notebooks against the teacher's reference notebook"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("reference", help="the teacher's reference notebook")
+    parser.add_argument("submissions", nargs="+", help="submitted notebooks, or folders of them")
+    parser.add_argument("--out", required=True, help="folder for gradebook.csv and feedback/ (outside the submissions)")
+    parser.add_argument("--workers", type=int, default=2, help="submissions graded at once (default 2)")
+    parser.add_argument("--cell-timeout", type=int, default=20, help="seconds allowed per cell (default 20)")
+    parser.add_argument("--timeout", type=int, default=180, help="seconds allowed per submission (default 180)")
+    parser.add_argument("--max-size", type=float, default=intake.DEFAULT_MAX_BYTES / 1e6,
+                        help="largest notebook read, in MB (default 20)")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run student code without isolation (only for code you trust)")
+
+
+def say(text: str, stream=sys.stdout) -> None:
+    print(report.clean_text(text), file=stream, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    out = Path(args.out)
+    problem = report.check_out_folder(out, [Path(s) for s in args.submissions])
+    if problem:
+        say(f"grade: {problem}", sys.stderr)
+        return 2
+    settings = core.Settings(cell_timeout=args.cell_timeout, submission_timeout=args.timeout,
+                             workers=max(1, args.workers), use_sandbox=not args.no_sandbox,
+                             max_bytes=int(args.max_size * 1e6))
+    try:
+        grader = core.Grader(args.reference, settings)
+    except core.GradingError as exc:
+        say(f"grade: {exc}", sys.stderr)
+        return 2
+    try:
+        say(f"grading against {args.reference}: {len(grader.auto)} auto-graded questions, "
+            f"{grader.max_points} points; protections active:")
+        for line in grader.caps.summary():
+            say(f"  {line}")
+        items = intake.collect(args.submissions)
+        if not items:
+            say("grade: no submissions found", sys.stderr)
+            return 2
+        try:
+            grader.check_reference()
+        except core.GradingError as exc:
+            say(f"grade: {exc}", sys.stderr)
+            return 2
+        results = grader.grade(items)
+        gradebook = report.write_results(grader, results, out)
+    finally:
+        grader.close()
+    graded = sum(r.graded for r in results)
+    say(f"{graded} of {len(results)} submissions graded in {time.monotonic() - started:.1f} s; "
+        f"gradebook: {gradebook}")
+    for r in results:
+        if not r.graded:
+            say(f"  not graded: {r.submission}: {r.status}")
+    return 0 if graded == len(results) else 1

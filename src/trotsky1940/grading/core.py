@@ -1,0 +1,470 @@
+"""Grade a class: put each student's answers into a pristine copy of the teacher's reference notebook and run
+strict nbval on it, against the outputs the reference stores, with the student's code in a sandbox.
+
+Used by ``python -m trotsky1940 grade`` (:mod:`trotsky1940.grading.cli`); runs outside every sandbox and never
+runs student code itself. Per submission:
+
+1. :mod:`~trotsky1940.grading.intake` reads the file safely and checks it is a notebook;
+2. only its answer cells are used (by their ``answer:qN`` tag, else by the reference answer cell's id; split
+   cells are joined), put into a copy of the reference; check cells, stored outputs, extra and deleted cells
+   of the submission are ignored, so none of them can raise a score;
+3. a kernel starts in a bubblewrap sandbox of its own (:mod:`~trotsky1940.grading.sandbox`), and the slot's
+   nbval worker, in another sandbox, runs the injected notebook against it;
+4. everything the submission started is ended with its sandbox (and its cgroup, where there is one); the
+   signed per-cell records give the score.
+
+Any failure while handling one submission becomes that submission's status; the run goes on.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import os
+import queue
+import secrets
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .. import exercises, paths
+from . import intake, nbval_plugin, report, sandbox
+from .exercise_format import ExerciseFormatError, questions
+
+SANITIZE = """\
+[feedback lines: grading compares only the canonical answer line]
+regex: (?m)^(Right\\.|Not yet.*|\\(No answer key.*)$
+replace: FEEDBACK
+"""
+
+
+class GradingError(RuntimeError):
+    """The grading run cannot start (e.g. the reference itself fails): no grades are written."""
+
+
+class WorkerError(RuntimeError):
+    """A grading worker did not answer."""
+
+
+@dataclass
+class Question:
+    id: str
+    points: int
+    kind: str
+    hint: str
+    answer_cell: int
+    check_cell: int | None
+
+
+@dataclass
+class Result:
+    """One submission's outcome: a gradebook row and the feedback file's content."""
+
+    submission: str
+    status: str
+    output_name: str = "submission"
+    scores: dict[str, int | str] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)
+    reflections: dict[str, str] = field(default_factory=dict)
+    graded: bool = False
+    seconds: float = 0.0
+    diagnostics: dict = field(default_factory=dict)
+
+
+@dataclass
+class Settings:
+    cell_timeout: int = 20
+    submission_timeout: int = 180
+    workers: int = 2
+    use_sandbox: bool = True
+    max_bytes: int = intake.DEFAULT_MAX_BYTES
+    limits: sandbox.Limits = field(default_factory=sandbox.Limits)
+
+
+def _mkdir(path: Path, mode: int, uid: int | None = None) -> Path:
+    """A new folder (never an existing one, never through a link), owned by ``uid`` when given."""
+    os.mkdir(path, mode)
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        if uid is not None:
+            os.fchown(fd, uid, uid)
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+    return path
+
+
+def _write_new(path: Path, text: str, mode: int = 0o600, uid: int | None = None) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        if uid is not None:
+            os.fchown(handle.fileno(), uid, uid)
+        os.fchmod(handle.fileno(), mode)
+        handle.write(text)
+
+
+class Worker:
+    """A :mod:`trotsky1940.grading.worker` process inside its nbval sandbox, fed one job at a time."""
+
+    def __init__(self, build):
+        self.box = sandbox.SandboxProcess(build, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.DEVNULL, start_new_session=True, cwd="/")
+        self.proc = self.box.proc
+        self.buffer = b""
+        ready = self._readline(120)
+        if ready is None or b'"ready"' not in ready:
+            self.stop()
+            raise WorkerError("the nbval worker did not start in its sandbox")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def _readline(self, timeout: float, monitor=None) -> bytes | None:
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buffer:
+            if monitor is not None:
+                monitor()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], min(left, 0.1))
+            if ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    return None
+                self.buffer += chunk
+                if len(self.buffer) > 1 << 20:
+                    return None
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line
+
+    def run(self, job: dict, timeout: float, monitor=None) -> dict:
+        try:
+            self.proc.stdin.write((json.dumps(job) + "\n").encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise WorkerError(str(exc)) from None
+        line = self._readline(timeout, monitor)
+        if line is None:
+            self.stop()
+            raise WorkerError("no answer from the nbval worker in time")
+        return json.loads(line)
+
+    def stop(self) -> None:
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        self.box.kill()
+
+
+class Slot:
+    """One place where a submission is graded at a time: an nbval worker, its uids and folders."""
+
+    def __init__(self, grader: Grader, index: int):
+        self.grader = grader
+        self.lease = sandbox.UidLease() if grader.caps.root and grader.caps.sandbox else None
+        self.nbval_uid = self.lease.nbval_uid if self.lease else None
+        self.kernel_uid = self.lease.kernel_uid if self.lease else None
+        self.dir = _mkdir(grader.workdir / f"slot{index}", 0o711)
+        self.jobs = _mkdir(self.dir / "jobs", 0o700, self.nbval_uid)
+        self.exchange = _mkdir(self.dir / "x", 0o711)
+        _write_new(self.jobs / "sanitize.cfg", SANITIZE, 0o644, self.nbval_uid)
+        self.worker: Worker | None = None
+
+    def get_worker(self) -> Worker:
+        if self.worker is None or not self.worker.alive():
+            g = self.grader
+            if g.caps.sandbox:
+                self.worker = Worker(lambda fd: g.launcher.worker_command(self.jobs, self.exchange,
+                                                                          self.nbval_uid, {}, info_fd=fd))
+            else:
+                env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+                self.worker = Worker(lambda fd: ([sys.executable, "-m", "trotsky1940.grading.worker"],
+                                                 {"env": env}))
+        return self.worker
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+        if self.lease is not None:
+            self.lease.release()
+
+
+class Grader:
+    """Grades submissions against one reference notebook."""
+
+    def __init__(self, reference: str | Path, settings: Settings | None = None):
+        self.settings = settings or Settings()
+        self.reference_path = Path(reference).resolve()
+        try:
+            self.reference = nbformat.read(self.reference_path, as_version=4)
+        except (OSError, ValueError) as exc:
+            raise GradingError(f"cannot read the reference notebook {reference}: {exc}") from None
+        self.name = self.reference_path.stem
+        try:
+            qs = questions(self.reference, self.name)
+        except ExerciseFormatError as exc:
+            raise GradingError(f"the reference notebook is not in the exercise format: {exc}") from None
+        self.questions = [Question(qid, q["points"], q["kind"], q["hint"], q["answer_cell"], q["check_cell"])
+                          for qid, q in qs.items()]
+        self.auto = [q for q in self.questions if q.kind == "auto"]
+        self.max_points = sum(q.points for q in self.auto)
+        self.run_id = f"{os.getpid()}-{secrets.token_hex(4)}"
+        sandbox.become_subreaper()
+        try:
+            self.caps = sandbox.detect(self.settings.use_sandbox, self.run_id)
+        except sandbox.SandboxUnavailable as exc:
+            raise GradingError(f"cannot grade untrusted code safely here: {exc}") from None
+        self.workdir = Path(tempfile.mkdtemp(prefix="trotsky1940-grading-"))
+        os.chmod(self.workdir, 0o711)
+        self.mpl_cache = self.workdir / "matplotlib"
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], capture_output=True,
+                       env={**os.environ, "MPLCONFIGDIR": str(self.mpl_cache)}, timeout=300)
+        self.mpl_cache.mkdir(exist_ok=True)
+        for sub in [self.mpl_cache, *self.mpl_cache.rglob("*")]:
+            os.chmod(sub, 0o755 if sub.is_dir() else 0o644)
+        self.launcher = sandbox.Launcher(self.caps, self.settings.limits, self.workdir / "views") \
+            if self.caps.sandbox else None
+        self.counter = itertools.count(1)
+        self.slots: queue.Queue[Slot] = queue.Queue()
+        self._slots: list[Slot] = []
+        self.pool = ThreadPoolExecutor(max_workers=max(1, self.settings.workers))
+        for i in range(max(1, self.settings.workers)):
+            slot = Slot(self, i)
+            self._slots.append(slot)
+            self.slots.put(slot)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        for slot in self._slots:
+            slot.close()
+        if self.caps.cgroups is not None:
+            self.caps.cgroups.close()
+        sandbox.reap_orphans()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # -- answers ------------------------------------------------------------------------------------
+    def extract_answers(self, submission) -> dict[str, str | None]:
+        """The source of each answer cell of a submission: by tag (split cells joined), else by cell id."""
+        by_id = {cell.get("id"): cell for cell in submission.cells if cell.get("id")}
+        answers: dict[str, str | None] = {}
+        for q in self.questions:
+            tag = f"{exercises.ANSWER_TAG}{q.id}"
+            tagged = [c for c in submission.cells if c.get("cell_type") == "code"
+                      and tag in c.get("metadata", {}).get("tags", [])]
+            if tagged:
+                answers[q.id] = "\n".join(_source(c) for c in tagged)
+                continue
+            ref_id = self.reference.cells[q.answer_cell].get("id")
+            cell = by_id.get(ref_id)
+            answers[q.id] = _source(cell) if cell is not None and cell.get("cell_type") == "code" else None
+        return answers
+
+    def inject(self, answers: dict[str, str | None]):
+        """A pristine copy of the reference with the student's answers in the answer cells."""
+        nb = copy.deepcopy(self.reference)
+        for q in self.questions:
+            text = answers.get(q.id)
+            if text is None:
+                text = f"answer_{q.id} = ...  # no answer cell found in the submission"
+            nb.cells[q.answer_cell].source = text
+        return nb
+
+    # -- running ------------------------------------------------------------------------------------
+    def run_nbval(self, notebook, label: str) -> tuple[list[dict], str, dict]:
+        """Run strict nbval on ``notebook`` with its kernel sandboxed; return (cell records, problem, info)."""
+        slot = self.slots.get()
+        try:
+            return self._run_in_slot(slot, notebook, label)
+        finally:
+            self.slots.put(slot)
+
+    def _run_in_slot(self, slot: Slot, notebook, label: str) -> tuple[list[dict], str, dict]:
+        n = next(self.counter)
+        limits = self.settings.limits
+        exchange = _mkdir(slot.exchange / str(n), 0o711, slot.kernel_uid)
+        job = _mkdir(slot.jobs / str(n), 0o700, slot.nbval_uid)
+        dead = slot.exchange / f"{n}.dead"
+        sandboxed = self.caps.sandbox
+        inside_x = f"{sandbox.KERNEL_ROOT}/{n}" if sandboxed else str(exchange)
+        inside_j = f"{sandbox.JOBS_ROOT}/{n}" if sandboxed else str(job)
+        connection = {"transport": "ipc", "ip": f"{inside_x}/k", "shell_port": 1, "iopub_port": 2,
+                      "stdin_port": 3, "control_port": 4, "hb_port": 5, "key": secrets.token_hex(32),
+                      "signature_scheme": "hmac-sha256", "kernel_name": ""}
+        _write_new(exchange / "kernel.json", json.dumps(connection), 0o600, slot.kernel_uid)
+        settings = {"connection": connection, "caps": limits.receive_caps(),
+                    "dead": f"{sandbox.KERNEL_ROOT}/{n}.dead" if sandboxed else str(dead)}
+        _write_new(job / "kernel-info.json", json.dumps(settings), 0o600, slot.nbval_uid)
+        _write_new(job / f"{self.name}.ipynb", nbformat.writes(notebook), 0o600, slot.nbval_uid)
+        key = secrets.token_hex(32)  # the records are signed with it
+        jobs_root = sandbox.JOBS_ROOT if sandboxed else str(slot.jobs)
+        args = [f"--nbval-cell-timeout={self.settings.cell_timeout}", "--nbval-kernel-startup-timeout=60",
+                "--nbval", "--nbval-sanitize-with", f"{jobs_root}/sanitize.cfg",
+                f"--t40-results={inside_j}/results.jsonl", "--t40-unlink", f"--t40-kernel={inside_j}/kernel-info.json",
+                "--rootdir", inside_j, "-c", os.devnull, f"{inside_j}/{self.name}.ipynb"]
+        kernel_env = {"TROTSKY1940_DATA": str(paths.data_dir().resolve()), "TROTSKY1940_NO_KEYS": "1",
+                      "MPLBACKEND": "Agg", "TROTSKY1940_MPL_CACHE": sandbox.MPL_ROOT if sandboxed else
+                      str(self.mpl_cache), "OPENBLAS_NUM_THREADS": "1"}
+        group = None
+        info: dict = {}
+        problem = ""
+        start = time.monotonic()
+        try:
+            if sandboxed:
+                if self.caps.cgroups is not None:
+                    group = self.caps.cgroups.submission(f"s{n}", limits)
+                procs = group.procs_files() if group else None
+
+                def build(fd):
+                    return self.launcher.kernel_command(exchange, f"{inside_x}/kernel.json", slot.kernel_uid,
+                                                        kernel_env, procs=procs, mpl_cache=self.mpl_cache,
+                                                        info_fd=fd)
+            else:
+                env = {**os.environ, **kernel_env, **limits.kernel_env(), "HOME": str(exchange)}
+
+                def build(fd):
+                    return [sys.executable, "-m", "trotsky1940.grading.kernel", "-f",
+                            str(exchange / "kernel.json")], {"env": env}
+            kernel = sandbox.SandboxProcess(build, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL, start_new_session=True, cwd="/")
+            state = {"cpu": False}
+
+            def monitor() -> None:
+                if group is not None and group.cpu_seconds() > limits.cpu_seconds:
+                    state["cpu"] = True
+                    kernel.kill()
+                if kernel.poll() is not None and not dead.exists():
+                    dead.touch(mode=0o644)
+
+            try:
+                reply = slot.get_worker().run(
+                    {"args": args, "cwd": inside_j, "timeout": self.settings.submission_timeout,
+                     "memory": limits.nbval_memory_bytes, "env": {nbval_plugin.KEY_ENV: key}},
+                    timeout=self.settings.submission_timeout + 30, monitor=monitor)
+                info = {"receiver_maxrss_kb": reply.get("maxrss_kb", 0), "nbval_exit": reply["exit"]}
+                if reply["timed_out"]:
+                    problem = f"stopped after the per-submission limit of {self.settings.submission_timeout} s"
+                elif state["cpu"]:
+                    problem = f"stopped after {limits.cpu_seconds} s of CPU time (the per-submission limit)"
+                elif reply["exit"] not in (0, 1):  # 1: some cells failed, which is normal
+                    problem = f"the grading run failed (exit {reply['exit']})"
+            finally:
+                kernel.kill()
+                if group is not None:
+                    info["kernel_cpu_s"] = round(group.cpu_seconds(), 2)
+                    group.kill_all()
+                    group = None
+        except WorkerError as exc:
+            problem = f"the grading worker failed: {exc}"
+        finally:
+            if group is not None:
+                group.kill_all()
+        info["seconds"] = round(time.monotonic() - start, 3)
+        records = nbval_plugin.read_results(job / "results.jsonl", key)
+        if os.environ.get("TROTSKY1940_KEEP_RESULTS"):
+            keep = Path(os.environ["TROTSKY1940_KEEP_RESULTS"]) / f"{report.output_name(label, label.encode())}.jsonl"
+            keep.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+        for folder in (job, exchange):
+            shutil.rmtree(folder, ignore_errors=True)
+        try:
+            dead.unlink()
+        except FileNotFoundError:
+            pass
+        if not records and not problem:
+            problem = "the grading run produced no results"
+        return records, problem, info
+
+    def score(self, records: list[dict]) -> tuple[dict[str, int], dict[str, str]]:
+        outcome = {}
+        for record in records:
+            for tag in record.get("tags", []):
+                if tag.startswith(exercises.CHECK_TAG):
+                    outcome[tag[len(exercises.CHECK_TAG):]] = record
+        scores, details = {}, {}
+        for q in self.auto:
+            record = outcome.get(q.id)
+            if record is None:
+                scores[q.id], details[q.id] = 0, "not reached"
+            elif record["outcome"] == "passed":
+                scores[q.id], details[q.id] = q.points, "right"
+            else:
+                scores[q.id], details[q.id] = 0, "not right"
+        return scores, details
+
+    def check_reference(self) -> None:
+        """Run the reference itself through the whole pipeline; every check must pass."""
+        records, problem, _ = self.pool.submit(self.run_nbval, self.reference, "reference").result()
+        scores, details = self.score(records)
+        failing = [q for q in self.auto if details[q.id] != "right"]
+        if problem or failing:
+            where = ", ".join(f"{q.id} ({details[q.id]})" for q in failing)
+            messages = [r["message"] for r in records if r["outcome"] != "passed" and r["message"]]
+            raise GradingError(
+                f"the reference notebook {self.reference_path.name} does not pass its own checks"
+                + (f": {where}" if where else "") + (f"; {problem}" if problem else "")
+                + (f"\nfirst failure:\n{messages[0]}" if messages else "")
+                + "\nNo grades were written."
+            )
+
+    def grade_item(self, item: intake.Item) -> Result:
+        """One submission's result; never raises (an unexpected failure becomes its status)."""
+        result = Result(submission=item.label, status="", output_name=item.output_name)
+        try:
+            self._grade_item(item, result)
+        except Exception as exc:  # noqa: BLE001 - one file must never stop the class's run
+            result.graded, result.scores = False, {}
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            result.status = (f"could not be graded: internal error {type(exc).__name__}: {exc} "
+                             f"({Path(where.filename).name}:{where.lineno})")
+        result.status = report.clean_line(result.status)
+        return result
+
+    def _grade_item(self, item: intake.Item, result: Result) -> None:
+        if item.path is None:
+            result.status = item.status
+            return
+        try:
+            notebook = intake.parse(intake.read_capped(item.path, self.settings.max_bytes))
+        except intake.NotANotebook as exc:
+            result.status = str(exc)
+            return
+        answers = self.extract_answers(notebook)
+        missing = [q.id for q in self.questions if answers[q.id] is None]
+        result.reflections = {q.id: (answers[q.id] or "").strip() for q in self.questions if q.kind == "reflection"}
+        records, problem, info = self.run_nbval(self.inject(answers), item.label)
+        result.seconds = info.get("seconds", 0.0)
+        result.diagnostics = info
+        scores, details = self.score(records)
+        for qid in missing:
+            details[qid] = "no answer cell found"
+        result.scores = {**scores, **{q.id: "teacher" for q in self.questions if q.kind == "reflection"}}
+        result.details = details
+        if problem and not records:
+            result.status = problem
+            result.scores = {}
+            return
+        result.graded = True
+        notes = [n for n in (item.note, problem and f"{problem}; questions not reached score 0") if n]
+        result.status = "graded" + (f" ({'; '.join(notes)})" if notes else "")
+
+    def grade(self, items: Iterable[intake.Item]) -> list[Result]:
+        return list(self.pool.map(self.grade_item, list(items)))
+
+
+def _source(cell) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+

@@ -1,0 +1,216 @@
+"""The pytest plugin that grading loads next to nbval (``-p trotsky1940.grading.nbval_plugin``).
+
+Runs in the nbval sandbox (:mod:`trotsky1940.grading.worker`), never in the student's kernel. It:
+
+- connects nbval to the kernel that the grader started in a sandbox of its own (``--t40-kernel FILE``: the
+  connection info, a file whose existence means the grader saw the kernel die, and the receiving caps),
+  instead of letting nbval start a kernel as its own child;
+- caps everything received from that kernel: each message (ZeroMQ ``MAXMSGSIZE``; larger ones are dropped),
+  the queue (receive high-water mark), and per cell the number and total size of output messages kept (what
+  is over the cap is dropped and replaced by one line saying so);
+- records each cell's tags and outcome (``--t40-results FILE``): one JSON line per cell, signed with the key
+  in ``TROTSKY1940_RESULT_KEY`` (removed from the environment at once), keyed on cell tags, never on nbval's
+  item names ("Cell N"), which change between releases;
+- deletes the collected notebook once collection ends (``--t40-unlink``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import time
+from pathlib import Path
+from queue import Empty
+
+import pytest
+
+KEY_ENV = "TROTSKY1940_RESULT_KEY"
+_KEY: dict[str, bytes] = {}
+OUTPUT_TYPES = ("stream", "display_data", "execute_result", "error", "update_display_data")
+
+
+def sign(record: dict, key: bytes) -> str:
+    body = json.dumps(record, sort_keys=True)
+    return json.dumps({"record": record, "mac": hmac.new(key, body.encode(), hashlib.sha256).hexdigest()})
+
+
+def read_results(path: str | Path, key: str, max_bytes: int = 4 * 1024**2) -> list[dict]:
+    """The records of a results file whose signature is right; anything else is ignored. The file is opened
+    without following a symbolic link, and at most ``max_bytes`` of it are read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return []
+    with os.fdopen(fd, "rb") as handle:
+        text = handle.read(max_bytes).decode("utf-8", "replace")
+    records = []
+    for line in text.splitlines():
+        try:
+            entry = json.loads(line)
+            body = json.dumps(entry["record"], sort_keys=True)
+            expected = hmac.new(key.encode(), body.encode(), hashlib.sha256).hexdigest()
+        except (ValueError, KeyError, TypeError, RecursionError):
+            continue
+        if hmac.compare_digest(expected, str(entry.get("mac", ""))):
+            records.append(entry["record"])
+    return records
+
+
+def _message_size(msg: dict) -> int:
+    try:
+        return len(json.dumps(msg.get("content", {}), default=str))
+    except (TypeError, ValueError, RecursionError):
+        return 1 << 30
+
+
+def connected_kernel_class(settings: dict):
+    """A replacement for nbval's ``RunningKernel`` that connects to the grader's sandboxed kernel."""
+    import zmq
+    from jupyter_client.blocking import BlockingKernelClient
+    from nbval.kernel import RunningKernel
+
+    caps = settings.get("caps", {})
+    dead_marker = settings.get("dead", "")
+
+    class CappedClient(BlockingKernelClient):
+        def _create_connected_socket(self, channel, identity=None):
+            sock = super()._create_connected_socket(channel, identity)
+            sock.setsockopt(zmq.MAXMSGSIZE, int(caps.get("message_bytes", 4 * 1024**2)))
+            sock.setsockopt(zmq.RCVHWM, 1000)
+            return sock
+
+    class ConnectedKernel(RunningKernel):
+        def __init__(self, kernel_name, cwd=None, startup_timeout=60):  # noqa: ARG002 - nbval's signature
+            self.kc = CappedClient()
+            self.kc.load_connection_info(settings["connection"])
+            self.kc.start_channels(stdin=False)
+            self._stopped = False
+            self._cell = None
+            self._budget = {"count": 0, "bytes": 0, "capped": False}
+            deadline = time.monotonic() + float(startup_timeout)
+            while True:
+                if self._dead():
+                    raise RuntimeError("the kernel stopped before it was ready")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the kernel did not start within {startup_timeout} s")
+                msg_id = self.kc.kernel_info()
+                try:
+                    self.await_reply(msg_id, timeout=1)
+                    break
+                except Empty:
+                    continue
+            self._ensure_iopub_up()
+
+        def _dead(self) -> bool:
+            return bool(dead_marker) and os.path.exists(dead_marker)
+
+        def execute_cell_input(self, cell_input, allow_stdin=None):
+            msg_id = super().execute_cell_input(cell_input, allow_stdin=allow_stdin)
+            self._cell = msg_id
+            self._budget = {"count": 0, "bytes": 0, "capped": False}
+            return msg_id
+
+        def get_message(self, stream, timeout=None):
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                if self._stopped or self._dead():
+                    raise Empty
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise Empty
+                slice_s = 0.25 if deadline is None else max(0.0, min(0.25, deadline - time.monotonic()))
+                try:
+                    msg = super().get_message(stream, timeout=slice_s)
+                except Empty:
+                    continue
+                if stream != "iopub" or msg.get("msg_type") not in OUTPUT_TYPES:
+                    return msg
+                if msg.get("parent_header", {}).get("msg_id") != self._cell:
+                    continue  # output of no cell we are running: never kept
+                budget = self._budget
+                budget["count"] += 1
+                budget["bytes"] += _message_size(msg)
+                if budget["count"] <= int(caps.get("cell_messages", 2000)) and \
+                        budget["bytes"] <= int(caps.get("cell_output_bytes", 8 * 1024**2)):
+                    return msg
+                if not budget["capped"]:
+                    budget["capped"] = True
+                    return {"msg_type": "stream", "parent_header": msg["parent_header"], "header": {},
+                            "metadata": {}, "content": {"name": "stderr",
+                                                        "text": "[grader: more output than allowed; dropped]\n"}}
+
+        def is_alive(self):
+            return not self._stopped and not self._dead()
+
+        def interrupt(self):
+            if self._stopped:
+                return
+            msg = self.kc.session.msg("interrupt_request", {})
+            self.kc.control_channel.send(msg)
+
+        def restart(self):
+            raise RuntimeError("restarting the kernel is not supported while grading")
+
+        def stop(self):
+            if self._stopped:
+                return
+            self._stopped = True
+            try:
+                self.kc.control_channel.send(self.kc.session.msg("shutdown_request", {"restart": False}))
+            finally:
+                self.kc.stop_channels()
+
+        @property
+        def language(self):
+            return "python"
+
+    return ConnectedKernel
+
+
+def pytest_configure(config):
+    # Take the signing key out of the environment at once.
+    key = os.environ.pop(KEY_ENV, None)
+    if key:
+        _KEY["key"] = key.encode()
+    target = config.getoption("--t40-kernel")
+    if target:
+        import nbval.plugin
+
+        settings = json.loads(Path(target).read_text(encoding="utf-8"))
+        nbval.plugin.RunningKernel = connected_kernel_class(settings)
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("trotsky1940")
+    group.addoption("--t40-results", default=None, help="file to append per-cell JSON results to")
+    group.addoption("--t40-unlink", action="store_true", help="delete the notebooks once collected")
+    group.addoption("--t40-kernel", default=None, help="connect to the sandboxed kernel described in this file")
+
+
+def pytest_collection_finish(session):
+    if not session.config.getoption("--t40-unlink"):
+        return
+    for path in {str(item.fspath) for item in session.items}:
+        if path.endswith(".ipynb") and os.path.exists(path):
+            os.unlink(path)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    target = item.config.getoption("--t40-results")
+    cell = getattr(item, "cell", None)
+    if not target or cell is None:
+        return
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        record = {
+            "cell": getattr(item, "cell_num", None),
+            "tags": list(cell.get("metadata", {}).get("tags", [])),
+            "outcome": report.outcome,
+            "message": str(report.longrepr)[-600:] if report.failed else "",
+        }
+        line = sign(record, _KEY["key"]) if "key" in _KEY else json.dumps({"record": record, "mac": ""})
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
