@@ -19,9 +19,11 @@ output of every check cell, and ``python -m trotsky1940 grade`` compares against
 
 from __future__ import annotations
 
+import decimal
 import hashlib
 import json
 import math
+import numbers
 import os
 import re
 from dataclasses import dataclass
@@ -39,25 +41,35 @@ class NoAnswer(Exception):
     """The answer is still the placeholder ``...``."""
 
 
+def _number(value: float) -> str:
+    """A number in the one form checks print: whole numbers without a decimal point; others rounded to two
+    decimals in fixed-point notation, trailing zeros dropped (1234567.5, 0.99, 19.7; never 1.23e+06)."""
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    if float(value).is_integer():
+        return str(int(value))
+    text = f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def canonical(value: object) -> str:
     """The strict text form of an answer that checks and grading compare.
 
-    Whole numbers lose their '.0'; other numbers are rounded to 2 decimals; short strings (a letter or an
-    id such as 'e032') are upper-cased; longer strings are stripped, lower-cased and have their spaces
-    folded; 'true'/'false' become True/False; lists and tuples keep their order and are joined by commas,
-    and so is a string written as a comma-separated list ('c, b, a' is 'C,B,A'); sets are sorted first.
-    Applying it to its own result changes nothing.
+    Numbers of any type (int, float, numpy and other numeric types, Fraction, Decimal) are written by one rule:
+    whole numbers lose any '.0'; other numbers are rounded to 2 decimals in fixed-point notation. Short strings
+    (a letter or an id such as 'e032') are upper-cased; longer strings are stripped, lower-cased and have their
+    spaces folded; 'true'/'false' become True/False; lists, tuples and arrays keep their order and are joined
+    by commas, and so is a string written as a comma-separated list ('c, b, a' is 'C,B,A'); sets are sorted
+    first. Applying it to its own result changes nothing.
     """
     if value is Ellipsis or value is None:
         raise NoAnswer
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return str(value)
-        return str(int(value)) if value.is_integer() else f"{round(value, 2):g}"
+    if isinstance(value, bool) or type(value).__name__ in ("bool_", "bool8"):
+        return str(bool(value))
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, (numbers.Real, decimal.Decimal)):
+        return _number(float(value))
     if isinstance(value, str):
         text = " ".join(value.split())
         if text.casefold() in ("true", "false"):
@@ -69,6 +81,11 @@ def canonical(value: object) -> str:
         return ",".join(sorted(canonical(v) for v in value))
     if isinstance(value, (list, tuple)):
         return ",".join(canonical(v) for v in value)
+    tolist = getattr(value, "tolist", None)  # a numpy array or scalar
+    if callable(tolist):
+        converted = tolist()
+        if converted is not value and not hasattr(converted, "tolist"):
+            return canonical(converted)
     return " ".join(repr(value).split())
 
 

@@ -183,6 +183,7 @@ class Slot:
         self.exchange = _mkdir(self.dir / "x", 0o711)
         _write_new(self.jobs / "sanitize.cfg", SANITIZE, 0o644, self.nbval_uid)
         self.worker: Worker | None = None
+        self.xhost = self.exchange
 
     def get_worker(self) -> Worker:
         if self.worker is None or not self.worker.alive():
@@ -236,21 +237,29 @@ class Grader:
         self.mpl_cache.mkdir(exist_ok=True)
         for sub in [self.mpl_cache, *self.mpl_cache.rglob("*")]:
             os.chmod(sub, 0o755 if sub.is_dir() else 0o644)
-        self.launcher = sandbox.Launcher(self.caps, self.settings.limits, self.workdir / "views") \
-            if self.caps.sandbox else None
         self.counter = itertools.count(1)
         self.slots: queue.Queue[Slot] = queue.Queue()
-        self._slots: list[Slot] = []
-        self.pool = ThreadPoolExecutor(max_workers=max(1, self.settings.workers))
-        for i in range(max(1, self.settings.workers)):
-            slot = Slot(self, i)
-            self._slots.append(slot)
+        self._slots: list[Slot] = [Slot(self, i) for i in range(max(1, self.settings.workers))]
+        self.launcher = None
+        if self.caps.sandbox:
+            try:
+                self.launcher = sandbox.Launcher(self.caps, self.settings.limits, self.workdir,
+                                                 [slot.exchange for slot in self._slots])
+            except sandbox.SandboxUnavailable as exc:
+                self.close()
+                raise GradingError(f"cannot grade untrusted code safely here: {exc}") from None
+        for slot in self._slots:
+            slot.xhost = self.launcher.host_path(slot.exchange) if self.launcher else slot.exchange
             self.slots.put(slot)
+        self.pool = ThreadPoolExecutor(max_workers=max(1, self.settings.workers))
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True)
+        if getattr(self, "pool", None) is not None:
+            self.pool.shutdown(wait=True)
         for slot in self._slots:
             slot.close()
+        if getattr(self, "launcher", None) is not None:
+            self.launcher.close()
         if self.caps.cgroups is not None:
             self.caps.cgroups.close()
         sandbox.reap_orphans()
@@ -295,16 +304,17 @@ class Grader:
     def _run_in_slot(self, slot: Slot, notebook, label: str) -> tuple[list[dict], str, dict]:
         n = next(self.counter)
         limits = self.settings.limits
-        exchange = _mkdir(slot.exchange / str(n), 0o711, slot.kernel_uid)
+        exchange = slot.exchange / str(n)  # as the sandboxes see it
+        exchange_host = _mkdir(slot.xhost / str(n), 0o711, slot.kernel_uid)  # as the grader reaches it
         job = _mkdir(slot.jobs / str(n), 0o700, slot.nbval_uid)
-        dead = slot.exchange / f"{n}.dead"
+        dead = slot.xhost / f"{n}.dead"
         sandboxed = self.caps.sandbox
         inside_x = f"{sandbox.KERNEL_ROOT}/{n}" if sandboxed else str(exchange)
         inside_j = f"{sandbox.JOBS_ROOT}/{n}" if sandboxed else str(job)
         connection = {"transport": "ipc", "ip": f"{inside_x}/k", "shell_port": 1, "iopub_port": 2,
                       "stdin_port": 3, "control_port": 4, "hb_port": 5, "key": secrets.token_hex(32),
                       "signature_scheme": "hmac-sha256", "kernel_name": ""}
-        _write_new(exchange / "kernel.json", json.dumps(connection), 0o600, slot.kernel_uid)
+        _write_new(exchange_host / "kernel.json", json.dumps(connection), 0o600, slot.kernel_uid)
         settings = {"connection": connection, "caps": limits.receive_caps(),
                     "dead": f"{sandbox.KERNEL_ROOT}/{n}.dead" if sandboxed else str(dead)}
         _write_new(job / "kernel-info.json", json.dumps(settings), 0o600, slot.nbval_uid)
@@ -377,7 +387,7 @@ class Grader:
         if os.environ.get("TROTSKY1940_KEEP_RESULTS"):
             keep = Path(os.environ["TROTSKY1940_KEEP_RESULTS"]) / f"{report.output_name(label, label.encode())}.jsonl"
             keep.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
-        for folder in (job, exchange):
+        for folder in (job, exchange_host):
             shutil.rmtree(folder, ignore_errors=True)
         try:
             dead.unlink()

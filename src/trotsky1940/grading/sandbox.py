@@ -362,7 +362,7 @@ def system_links() -> list[str]:
         if path.is_symlink():
             args += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
-            args += ["--ro-bind", str(path), str(path)]
+            args += ["--ro-bind", str(self.hidden.get(path, path)), str(path)]
     return args
 
 
@@ -397,23 +397,55 @@ def traversable(path: Path, uid: int) -> bool:
     return True
 
 
-@dataclass
 class Launcher:
-    """Builds the commands that start the two sandboxes of a run."""
+    """Starts the sandboxes of one grading run.
 
-    caps: Capabilities
-    limits: Limits
-    views: Path  # a root-owned folder for the mount points of paths an unprivileged uid cannot reach
+    A *holder* process keeps a private mount namespace for the run (in a user namespace of its own when the
+    grader is not root). In it, each slot's exchange folder is a small tmpfs (so a kernel can write at most
+    ``exchange_bytes`` there, never onto the host's disk), and, as root, the paths an unprivileged uid cannot
+    reach (a Python under /root, say) are bound onto reachable mount points. Both sandboxes of a slot start
+    inside that namespace, so they see the same exchange folder; the holder ends with the grader.
+    """
 
-    def __post_init__(self) -> None:
+    def __init__(self, caps: Capabilities, limits: Limits, workdir: Path, exchanges: list[Path],
+                 exchange_bytes: int = 4 * 1024**2):
+        self.caps, self.limits = caps, limits
         self.paths = needed_paths()
         self.hidden: dict[Path, Path] = {}
-        if self.caps.root:
+        if caps.root:
+            views = workdir / "views"
             for i, path in enumerate(self.paths):
                 if not traversable(path, FIRST_UID):
-                    view = self.views / f"p{i}"
+                    view = views / f"p{i}"
                     view.mkdir(mode=0o755, parents=True, exist_ok=True)
+                    os.chmod(views, 0o755)
                     self.hidden[path] = view
+        q = shlex.quote
+        mounts = [f"mount -t tmpfs -o size={exchange_bytes},nr_inodes=2000,mode=0711,nosuid,nodev tmpfs {q(str(x))}"
+                  for x in exchanges]
+        mounts += [f"mount --bind {q(str(a))} {q(str(b))}" for a, b in self.hidden.items()]
+        script = " && ".join([*mounts, "echo ready", "exec sleep 2147483647"])
+        userns = [] if caps.root else ["--user", "--map-root-user"]
+        command = ["setpriv", "--pdeathsig", "KILL", "unshare", *userns, "--mount", "--propagation", "private",
+                   "sh", "-c", script]
+        self.holder = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, start_new_session=True)
+        ready = self.holder.stdout.readline()
+        if b"ready" not in ready:
+            error = self.holder.stderr.read(400).decode(errors="replace") if self.holder.poll() is not None else ""
+            self.close()
+            raise SandboxUnavailable(f"cannot set up the grading mount namespace ({error.strip()})")
+        self.root_view = Path(f"/proc/{self.holder.pid}/root")
+
+    def host_path(self, path: Path) -> Path:
+        """Where the grader reaches ``path`` as the sandboxes see it (inside the holder's mount namespace)."""
+        return self.root_view / path.relative_to("/")
+
+    def close(self) -> None:
+        if self.holder.poll() is None:
+            kill_group(self.holder)
+        else:
+            self.holder.wait()
 
     def _binds(self) -> list[str]:
         args = ["--ro-bind", "/usr", "/usr", *system_links()]
@@ -424,12 +456,10 @@ class Launcher:
             args += ["--ro-bind", str(self.hidden.get(path, path)), str(path)]
         return args
 
-    def _tmp(self, with_home: bool) -> list[str]:
-        args = ["--size", str(self.limits.disk_bytes), "--perms", "1777", "--tmpfs", "/tmp",
-                "--size", str(self.limits.shm_bytes), "--perms", "1777", "--tmpfs", "/dev/shm"]
-        if with_home:
-            args += ["--dir", "/tmp/home"]
-        return args
+    def _tmp(self) -> list[str]:
+        return ["--size", str(self.limits.disk_bytes), "--perms", "1777", "--tmpfs", "/tmp",
+                "--size", str(self.limits.shm_bytes), "--perms", "1777", "--tmpfs", "/dev/shm",
+                "--dir", "/tmp/home"]
 
     def _env(self, extra: dict[str, str]) -> list[str]:
         env = {k: os.environ[k] for k in ENV_ALLOW if k in os.environ}
@@ -442,17 +472,14 @@ class Launcher:
         return args
 
     def _wrap(self, bwrap_args: list[str], uid: int | None, procs: list[Path] | None = None) -> tuple[list[str], dict]:
-        """The host command that starts bubblewrap. As root: join the submission's cgroups (``procs``), bind
-        the paths an unprivileged uid cannot reach onto reachable mount points in a private mount namespace,
-        then drop to ``uid``; bubblewrap itself always runs unprivileged."""
+        """The host command that starts bubblewrap inside the holder's namespaces. As root: join the
+        submission's cgroups (``procs``) and drop to ``uid`` first; bubblewrap itself never runs as root."""
         command = [self.caps.bwrap, *bwrap_args]
+        pid = str(self.holder.pid)
         if uid is None:
-            return command, {}
-        command = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *command]
-        if self.hidden:
-            mounts = [f"mount --bind {shlex.quote(str(a))} {shlex.quote(str(b))}" for a, b in self.hidden.items()]
-            command = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                       " && ".join([*mounts, "exec " + shlex.join(command)])]
+            return ["nsenter", "--preserve-credentials", "--user", "--mount", "-t", pid, "--", *command], {}
+        command = ["nsenter", f"--mount=/proc/{pid}/ns/mnt", "--", "setpriv", f"--reuid={uid}", f"--regid={uid}",
+                   "--clear-groups", *command]
         if procs:
             joins = [f"echo $$ > {shlex.quote(str(p))}" for p in procs]
             command = ["sh", "-c", " && ".join([*joins, "exec " + shlex.join(command)])]
@@ -464,19 +491,19 @@ class Launcher:
         """The student's kernel: sees the installation read-only and its own exchange folder."""
         cache = ["--ro-bind", str(mpl_cache), MPL_ROOT] if mpl_cache else []
         info = ["--info-fd", str(info_fd)] if info_fd is not None else []
-        args = [*info, *namespace_args(), *self._binds(), *self._tmp(with_home=True), *cache,
-                "--bind", str(exchange), f"{KERNEL_ROOT}/{exchange.name}", "--chdir", "/tmp/home",
-                *self._env({**env, **self.limits.kernel_env()}),
+        args = [*info, *namespace_args(), *self._binds(), *self._tmp(), *cache,
+                "--bind", str(exchange), f"{KERNEL_ROOT}/{exchange.name}", "--remount-ro", "/",
+                "--chdir", "/tmp/home", *self._env({**env, **self.limits.kernel_env()}),
                 sys.executable, "-m", "trotsky1940.grading.kernel", "-f", connection]
         return self._wrap(args, uid, procs)
 
     def worker_command(self, jobs: Path, exchange_root: Path, uid: int | None, env: dict[str, str],
                        info_fd: int | None = None) -> tuple[list[str], dict]:
-        """The nbval worker of a slot: sees its jobs folder and every kernel's exchange folder (read-only)."""
+        """The nbval worker of a slot: sees its jobs folder and its kernels' exchange folders (read-only)."""
         info = ["--info-fd", str(info_fd)] if info_fd is not None else []
-        args = [*info, *namespace_args(), *self._binds(), *self._tmp(with_home=True),
-                "--bind", str(jobs), JOBS_ROOT, "--ro-bind", str(exchange_root), KERNEL_ROOT, "--chdir", "/tmp",
-                *self._env({**env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
+        args = [*info, *namespace_args(), *self._binds(), *self._tmp(),
+                "--bind", str(jobs), JOBS_ROOT, "--ro-bind", str(exchange_root), KERNEL_ROOT, "--remount-ro", "/",
+                "--chdir", "/tmp", *self._env({**env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
                 sys.executable, "-m", "trotsky1940.grading.worker"]
         return self._wrap(args, uid)
 
