@@ -362,7 +362,7 @@ def system_links() -> list[str]:
         if path.is_symlink():
             args += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
-            args += ["--ro-bind", str(self.hidden.get(path, path)), str(path)]
+            args += ["--ro-bind", str(path), str(path)]
     return args
 
 
