@@ -39,8 +39,8 @@ class Runner:
         base = [self.python, "-m", "trotsky1940", *args]
         if self.uid == os.geteuid():
             return base
-        return ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--init-groups", "--",
-                "env", f"HOME={self.home}", *base]
+        return [shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={self.uid}", f"--regid={self.uid}",
+                "--init-groups", "--", "/usr/bin/env", f"HOME={self.home}", *base]
 
     def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV"))}

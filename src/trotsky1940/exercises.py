@@ -4,10 +4,10 @@ In an exercise notebook::
 
     from trotsky1940 import data, exercises
     ex = exercises.Exercise("01-background")
-    answer_q1 = 1929
+    answer_q1 = 1900
     ex.check("q1", answer_q1)
 
-``check`` prints two lines: the answer in a strict canonical form (``q1: 1929``), then feedback
+``check`` prints two lines: the answer in a strict canonical form (``q1: 1900``), then feedback
 (``Right.`` or ``Not yet. Hint: …``). The feedback comes from a salted hash of the canonical answer in
 ``exercises/keys/<name>.json``, so the student notebook never contains the answer itself. That is
 feedback, not security: a small answer space (a year, a letter) can be found by trying values.

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,6 +50,14 @@ def run(args: argparse.Namespace) -> int:
     problem = report.check_out_folder(out, [Path(s) for s in args.submissions])
     if problem:
         say(f"grade: {problem}", sys.stderr)
+        return 2
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        say(f"grade: cannot write the results into --out {out}: {exc.strerror}; choose a folder you can write to",
+            sys.stderr)
         return 2
     settings = core.Settings(cell_timeout=args.cell_timeout, submission_timeout=args.timeout,
                              workers=max(1, args.workers), use_sandbox=not args.no_sandbox,

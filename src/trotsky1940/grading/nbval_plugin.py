@@ -69,6 +69,7 @@ def connected_kernel_class(settings: dict):
     """A replacement for nbval's ``RunningKernel`` that connects to the grader's sandboxed kernel."""
     import zmq
     from jupyter_client.blocking import BlockingKernelClient
+    from jupyter_client.connect import channel_socket_types
     from nbval.kernel import RunningKernel
 
     caps = settings.get("caps", {})
@@ -76,9 +77,16 @@ def connected_kernel_class(settings: dict):
 
     class CappedClient(BlockingKernelClient):
         def _create_connected_socket(self, channel, identity=None):
-            sock = super()._create_connected_socket(channel, identity)
+            # the caps must be set before connect(): ZeroMQ applies them to connections made afterwards
+            sock = self.context.socket(channel_socket_types[channel])
+            sock.linger = 1000
+            if identity:
+                sock.identity = identity
             sock.setsockopt(zmq.MAXMSGSIZE, int(caps.get("message_bytes", 4 * 1024**2)))
             sock.setsockopt(zmq.RCVHWM, 1000)
+            if channel == "iopub":  # a message over the cap drops the connection: notice it, see get_message
+                self.iopub_monitor = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+            sock.connect(self._make_url(channel))
             return sock
 
     class ConnectedKernel(RunningKernel):
@@ -87,6 +95,8 @@ def connected_kernel_class(settings: dict):
             self.kc.load_connection_info(settings["connection"])
             self.kc.start_channels(stdin=False)
             self._stopped = False
+            self._replied: set[str] = set()
+            self._lost = False
             self._cell = None
             self._budget = {"count": 0, "bytes": 0, "capped": False}
             deadline = time.monotonic() + float(startup_timeout)
@@ -103,12 +113,37 @@ def connected_kernel_class(settings: dict):
                     continue
             self._ensure_iopub_up()
 
+        def _messages_lost(self) -> bool:
+            """Whether output of the current cell was lost: its reply came, but the output connection dropped."""
+            self._check_iopub()
+            return self._lost and self._cell in self._replied
+
+        def _check_iopub(self) -> None:
+            """After the output connection dropped, connect a fresh one (ZeroMQ may not bring it back)."""
+            monitor = getattr(self.kc, "iopub_monitor", None)
+            dropped = False
+            while monitor is not None and monitor.poll(0):
+                monitor.recv_multipart()
+                dropped = True
+            if dropped:
+                self._lost = True
+                channel = self.kc.iopub_channel
+                old = channel.socket
+                channel.socket = self.kc.connect_iopub()
+                try:
+                    old.disable_monitor()
+                except zmq.ZMQError:
+                    pass
+                monitor.close(linger=0)
+                old.close(linger=0)
+
         def _dead(self) -> bool:
             return bool(dead_marker) and os.path.exists(dead_marker)
 
         def execute_cell_input(self, cell_input, allow_stdin=None):
             msg_id = super().execute_cell_input(cell_input, allow_stdin=allow_stdin)
             self._cell = msg_id
+            self._lost = False
             self._budget = {"count": 0, "bytes": 0, "capped": False}
             return msg_id
 
@@ -118,12 +153,22 @@ def connected_kernel_class(settings: dict):
                 if self._stopped or self._dead():
                     raise Empty
                 if deadline is not None and time.monotonic() >= deadline:
+                    if stream == "iopub" and self._messages_lost():
+                        # the kernel broke its output connection (a message over the cap): end the cell here
+                        # rather than let nbval give up on every later cell
+                        self._lost = False
+                        return {"msg_type": "status", "parent_header": {"msg_id": self._cell}, "header": {},
+                                "metadata": {}, "content": {"execution_state": "idle"}}
                     raise Empty
+                if stream == "iopub":
+                    self._check_iopub()
                 slice_s = 0.25 if deadline is None else max(0.0, min(0.25, deadline - time.monotonic()))
                 try:
                     msg = super().get_message(stream, timeout=slice_s)
                 except Empty:
                     continue
+                if stream == "shell":
+                    self._replied.add(msg.get("parent_header", {}).get("msg_id"))
                 if stream != "iopub" or msg.get("msg_type") not in OUTPUT_TYPES:
                     return msg
                 if msg.get("parent_header", {}).get("msg_id") != self._cell:
@@ -209,8 +254,13 @@ def pytest_runtest_makereport(item, call):
             "cell": getattr(item, "cell_num", None),
             "tags": list(cell.get("metadata", {}).get("tags", [])),
             "outcome": report.outcome,
-            "message": str(report.longrepr)[-600:] if report.failed else "",
+            "message": _clip(str(report.longrepr)) if report.failed else "",
         }
         line = sign(record, _KEY["key"]) if "key" in _KEY else json.dumps({"record": record, "mac": ""})
         with open(target, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
+
+
+def _clip(text: str, head: int = 400, tail: int = 600) -> str:
+    """The start (what went wrong) and the end (where) of a failure report."""
+    return text if len(text) <= head + tail else text[:head] + "\n[…]\n" + text[-tail:]

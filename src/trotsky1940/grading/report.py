@@ -168,6 +168,7 @@ def write_results(grader, results: list, out: Path) -> Path:
         "layers": caps.layers(), "notes": caps.notes, "root": caps.root,
         "cgroups": caps.cgroups.describe() if caps.cgroups else None,
         "limits": dataclasses.asdict(grader.settings.limits),
+        "uids": sorted({u for slot in grader._slots for u in (slot.nbval_uid, slot.kernel_uid) if u is not None}),
     }, indent=2) + "\n")
     write_atomic(out / "run.json", json.dumps({
         "reference": grader.reference_path.name,
