@@ -19,13 +19,10 @@ import html
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-import matplotlib.dates as mdates
-import matplotlib.patches
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
+if TYPE_CHECKING:  # matplotlib is imported when the first chart is drawn (see _style), not with this module
+    from matplotlib.figure import Figure
 
 from . import data as datamod
 
@@ -91,8 +88,21 @@ class Chart:
         return f"<Chart {self.title!r}: {self.alt_text}>"
 
 
+def _load_matplotlib() -> None:
+    """Import matplotlib on first use: a notebook (or a graded kernel) that draws nothing never pays for it."""
+    global matplotlib, mdates, Figure, Line2D
+    if "mdates" in globals():
+        return
+    import matplotlib
+    import matplotlib.dates as mdates
+    import matplotlib.patches
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+
 @contextlib.contextmanager
 def _style() -> Iterator[None]:
+    _load_matplotlib()
     with matplotlib.rc_context(STYLE):
         yield
 

@@ -14,7 +14,7 @@ feedback, not security: a small answer space (a year, a letter) can be found by 
 
 Grading never trusts the student's notebook: the teacher's reference notebook stores the expected
 output of every check cell, and ``python -m trotsky1940 grade`` compares against that (see
-:mod:`trotsky1940.grading`).
+:mod:`trotsky1940.grading.core`).
 """
 
 from __future__ import annotations

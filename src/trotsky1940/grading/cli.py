@@ -76,12 +76,13 @@ def run(args: argparse.Namespace) -> int:
         if not items:
             say("grade: no submissions found", sys.stderr)
             return 2
+        reference = grader.start_reference_check()  # runs alongside the first submissions
+        results = grader.grade(items)
         try:
-            grader.check_reference()
+            grader.reference_verdict(reference)
         except core.GradingError as exc:
             say(f"grade: {exc}", sys.stderr)
             return 2
-        results = grader.grade(items)
         gradebook = report.write_results(grader, results, out)
     finally:
         grader.close()

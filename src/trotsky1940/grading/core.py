@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Iterable
@@ -183,9 +184,14 @@ class Slot:
         self.exchange = _mkdir(self.dir / "x", 0o711)
         _write_new(self.jobs / "sanitize.cfg", SANITIZE, 0o644, self.nbval_uid)
         self.worker: Worker | None = None
+        self.lock = threading.Lock()
         self.xhost = self.exchange
 
     def get_worker(self) -> Worker:
+        with self.lock:
+            return self._get_worker()
+
+    def _get_worker(self) -> Worker:
         if self.worker is None or not self.worker.alive():
             g = self.grader
             if g.caps.sandbox:
@@ -232,12 +238,12 @@ class Grader:
         self.workdir = Path(tempfile.mkdtemp(prefix="trotsky1940-grading-"))
         os.chmod(self.workdir, 0o711)
         self.mpl_cache = self.workdir / "matplotlib"
-        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], capture_output=True,
-                       env={**os.environ, "MPLCONFIGDIR": str(self.mpl_cache)}, timeout=300)
-        self.mpl_cache.mkdir(exist_ok=True)
-        for sub in [self.mpl_cache, *self.mpl_cache.rglob("*")]:
-            os.chmod(sub, 0o755 if sub.is_dir() else 0o644)
+        self._font_cache = subprocess.Popen(  # built once, in the background, for every kernel to copy
+            [sys.executable, "-c", "import matplotlib.font_manager"], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env={**os.environ, "MPLCONFIGDIR": str(self.mpl_cache)})
         self.counter = itertools.count(1)
+        self._lock = threading.Lock()
+        self._abort = threading.Event()
         self.slots: queue.Queue[Slot] = queue.Queue()
         self._slots: list[Slot] = [Slot(self, i) for i in range(max(1, self.settings.workers))]
         self.launcher = None
@@ -252,8 +258,24 @@ class Grader:
             slot.xhost = self.launcher.host_path(slot.exchange) if self.launcher else slot.exchange
             self.slots.put(slot)
         self.pool = ThreadPoolExecutor(max_workers=max(1, self.settings.workers))
+        self._warm = [self.pool.submit(slot.get_worker) for slot in self._slots]  # nbval workers start at once
+
+    def _font_cache_ready(self) -> None:
+        if self._font_cache is None:
+            return
+        try:
+            self._font_cache.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            self._font_cache.kill()
+        self._font_cache = None
+        self.mpl_cache.mkdir(exist_ok=True)
+        for sub in [self.mpl_cache, *self.mpl_cache.rglob("*")]:
+            os.chmod(sub, 0o755 if sub.is_dir() else 0o644)
 
     def close(self) -> None:
+        if getattr(self, "_font_cache", None) is not None:
+            self._font_cache.kill()
+            self._font_cache.wait()
         if getattr(self, "pool", None) is not None:
             self.pool.shutdown(wait=True)
         for slot in self._slots:
@@ -283,8 +305,14 @@ class Grader:
         return answers
 
     def inject(self, answers: dict[str, str | None]):
-        """A pristine copy of the reference with the student's answers in the answer cells."""
+        """A pristine copy of the reference with the student's answers in the answer cells. Cells whose output
+        nbval ignores and that belong to no question (charts) are skipped: they can change no score."""
         nb = copy.deepcopy(self.reference)
+        for cell in nb.cells:
+            tags = cell.get("metadata", {}).get("tags", [])
+            if cell.get("cell_type") == "code" and "nbval-ignore-output" in tags and not any(
+                    t.startswith((exercises.ANSWER_TAG, exercises.CHECK_TAG)) for t in tags):
+                cell.metadata["tags"] = [*tags, "nbval-skip"]
         for q in self.questions:
             text = answers.get(q.id)
             if text is None:
@@ -302,6 +330,8 @@ class Grader:
             self.slots.put(slot)
 
     def _run_in_slot(self, slot: Slot, notebook, label: str) -> tuple[list[dict], str, dict]:
+        with self._lock:
+            self._font_cache_ready()
         n = next(self.counter)
         limits = self.settings.limits
         exchange = slot.exchange / str(n)  # as the sandboxes see it
@@ -416,7 +446,25 @@ class Grader:
 
     def check_reference(self) -> None:
         """Run the reference itself through the whole pipeline; every check must pass."""
-        records, problem, _ = self.pool.submit(self.run_nbval, self.reference, "reference").result()
+        self.reference_verdict(self.start_reference_check())
+
+    def start_reference_check(self):
+        """Start grading the reference itself (in the pool, alongside the first submissions); if it fails,
+        the submissions not yet started are not graded at all."""
+        future = self.pool.submit(self.run_nbval, self.reference, "reference")
+
+        def verdict(done) -> None:
+            try:
+                self.reference_verdict(done)
+            except Exception:  # noqa: BLE001 - reported by reference_verdict() to the caller
+                self._abort.set()
+
+        future.add_done_callback(verdict)
+        return future
+
+    def reference_verdict(self, future) -> None:
+        """Raise GradingError unless the reference passed every one of its own checks."""
+        records, problem, _ = future.result()
         scores, details = self.score(records)
         failing = [q for q in self.auto if details[q.id] != "right"]
         if problem or failing:
@@ -443,6 +491,9 @@ class Grader:
         return result
 
     def _grade_item(self, item: intake.Item, result: Result) -> None:
+        if self._abort.is_set():
+            result.status = "not graded: the reference notebook failed its own checks"
+            return
         if item.path is None:
             result.status = item.status
             return
