@@ -250,6 +250,8 @@ def parse(raw: bytes) -> nbformat.NotebookNode:
         clean = {"cell_type": kind, "source": source, "metadata": {"tags": [SURROGATE.sub("\ufffd", t) for t in tags]}}
         if cell_id is not None:
             clean["id"] = SURROGATE.sub("\ufffd", cell_id)[:64]
+        if kind == "code":  # stored outputs are never used: grading runs the reference's cells afresh
+            clean.update(outputs=[], execution_count=None)
         cells.append(clean)
     trotsky = metadata.get("trotsky1940", {})
     return nbformat.from_dict({"cells": cells, "metadata": {"trotsky1940": trotsky if isinstance(trotsky, dict)
