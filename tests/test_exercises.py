@@ -108,8 +108,9 @@ def test_self_check_gives_instant_feedback(name, capsys):
 @pytest.mark.slow
 def test_student_notebooks_fail_exactly_at_their_check_cells(tmp_path):
     results = tmp_path / "results.jsonl"
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "trotsky1940.grading.nbval_plugin",
-                    "--nbval", "--nbval-sanitize-with", str(ROOT / "tests" / "nbval-sanitize.cfg"),
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                    "-p", "trotsky1940.grading.nbval_plugin", "--nbval",
+                    "--nbval-sanitize-with", str(ROOT / "tests" / "nbval-sanitize.cfg"),
                     f"--t40-results={results}", "-c", "/dev/null", "--rootdir", str(ROOT / "exercises"),
                     *[str(ROOT / "exercises" / f"{n}.ipynb") for n in NAMES]],
                    cwd=ROOT, capture_output=True, text=True, timeout=600)
