@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="verb", required=True)
     for name, module in VERBS.items():
         module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.__doc__,
+                                             epilog=getattr(module, "EPILOG", None),
                                              formatter_class=argparse.RawDescriptionHelpFormatter))
     args = parser.parse_args(argv)
     return VERBS[args.verb].run(args)

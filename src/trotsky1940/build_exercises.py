@@ -30,6 +30,16 @@ from . import exercises, paths
 from .grading.exercise_format import ExerciseFormatError, questions, stored_text
 
 HELP = "build the student exercise notebooks and answer keys from exercises/reference/"
+EPILOG = """\
+Examples:
+  after editing a reference notebook, re-run it and rebuild the student notebooks and keys:
+    python -m trotsky1940 build-exercises --execute
+  check that the committed student notebooks and keys are up to date (what the tests do):
+    python -m trotsky1940 build-exercises --check
+
+Exit codes: 0 done (or, with --check, up to date); 1 a reference breaks the exercise format, or, with
+--check, a file is out of date.
+"""
 PLACEHOLDER = "answer_{q} = ...  # replace ... with your answer"
 CHECK_PLACEHOLDER = "{q}: not checked yet. Write your answer in the cell above, run it, then run this cell.\n"
 REFLECTION_PLACEHOLDER = 'answer_{q} = """\nWrite your answer here.\n"""'

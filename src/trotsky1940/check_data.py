@@ -11,6 +11,15 @@ import sys
 from . import data
 
 HELP = "validate data/ and print the row counts"
+EPILOG = """\
+Examples:
+  check the module's own data after editing a CSV file:
+    python -m trotsky1940 check-data
+  check a copy of the data somewhere else:
+    python -m trotsky1940 check-data ~/my-copy/data
+
+Exit codes: 0 every table is valid; 1 a problem was found (the message names the file, line and column).
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

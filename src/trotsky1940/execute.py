@@ -12,6 +12,16 @@ import time
 from pathlib import Path
 
 HELP = "run notebooks in a fresh kernel; with --inplace, save their outputs"
+EPILOG = """\
+Examples:
+  re-run every narrative notebook and save its outputs (what make execute does):
+    python -m trotsky1940 execute --inplace notebooks/*.ipynb
+  check that one notebook runs, without saving it:
+    python -m trotsky1940 execute notebooks/03-the-attack.ipynb
+
+Prints one line per notebook with the time it took. Exit codes: 0 every notebook ran; 1 some failed (the
+failing cell is shown).
+"""
 
 
 def run_notebook(path: str | Path, timeout: int = 300, kernel_name: str = "python3"):

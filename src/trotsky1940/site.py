@@ -18,11 +18,21 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from pathlib import Path
 
 from . import paths
 
 HELP = "build a static HTML site of every notebook and exercise"
+EPILOG = """\
+Examples:
+  build the static site into site/ (what make html does):
+    python -m trotsky1940 build-site --out site
+  build it somewhere else, to publish:
+    python -m trotsky1940 build-site --out /tmp/trotsky1940-site
+
+Prints one line per page with the time it took. Exit code 0 when the site was written.
+"""
 HTML_MANAGER = "@jupyter-widgets/html-manager@1.0.15"
 REQUIREJS = "requirejs@2.3.7"
 
@@ -83,7 +93,7 @@ def page(title: str, body: str, depth: int) -> str:
             f"<nav><a href='{up}index.html'>Start</a></nav>{body}</body></html>")
 
 
-def build(out: Path, root: Path | None = None) -> dict[str, object]:
+def build(out: Path, root: Path | None = None, log=None) -> dict[str, object]:
     """Build the site into ``out``; return a summary (pages written, whether widgets work offline)."""
     import mistune
     from nbconvert import HTMLExporter
@@ -98,6 +108,7 @@ def build(out: Path, root: Path | None = None) -> dict[str, object]:
     for folder in NOTEBOOK_DIRS:
         for notebook in sorted((root / folder).glob("*.ipynb")):
             rel = notebook.relative_to(root)
+            began = time.perf_counter()
             depth = len(rel.parts) - 1
             exporter = HTMLExporter(template_name="lab")
             if offline:
@@ -110,6 +121,8 @@ def build(out: Path, root: Path | None = None) -> dict[str, object]:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(rewrite_links(body), encoding="utf-8")
             pages.append(target)
+            if log is not None:
+                log(f"{rel.with_suffix('.html').as_posix()}: {time.perf_counter() - began:.1f} s")
     render = mistune.create_markdown(plugins=["table"])
     for name in MARKDOWN_PAGES:
         source = root / name
@@ -146,7 +159,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = build(Path(args.out).resolve())
+    summary = build(Path(args.out).resolve(), log=lambda line: print(line, flush=True))
     print(f"wrote {summary['pages']} pages to {args.out}/"
           + ("" if summary["offline_widgets"] else " (widget renderer from a CDN: npm was not reachable)"))
     if not summary["offline_widgets"]:

@@ -6,12 +6,9 @@ submission, status, points per question, total, max), ``DIR/feedback/<submission
 ``DIR/sandbox.json`` (the protections that were active) and ``DIR/run.json``. Results already in DIR are
 moved to ``DIR/previous/<date and time>/`` first.
 
-Exit codes: 0 every file was graded; 1 some could not be (their status says why); 2 grading could not start
-(no sandbox here, the reference fails its own checks, --out overlaps the submissions): no grades are written.
+While it runs it shows done / total, the file in hand, the time used and left, and each file that could not
+be graded: a live bar on a terminal, one line per file otherwise (a log, CI); --quiet shows nothing.
 
-Examples:
-  python -m trotsky1940 grade exercises/reference/01-background.ipynb submissions/ --out results/01
-  python -m trotsky1940 grade exercises/reference/02-the-two-attempts.ipynb a.ipynb b.ipynb --out results/02
 """
 
 from __future__ import annotations
@@ -22,9 +19,21 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import core, intake, report
+from . import core, intake, progress, report
 
 HELP = "grade submitted exercise notebooks against the teacher's reference notebook"
+EPILOG = """Examples:
+  grade a folder of notebooks:
+    python -m trotsky1940 grade exercises/reference/01-background.ipynb submissions/ --out results/01
+  grade a few files, one at a time, with more time per cell:
+    python -m trotsky1940 grade exercises/reference/02-the-two-attempts.ipynb a.ipynb b.ipynb \\
+        --out results/02 --workers 1 --cell-timeout 60
+  grade in a script or cron job, with no output but the exit code:
+    python -m trotsky1940 grade exercises/reference/03-the-attack.ipynb class-9c/ --out results/03 --quiet
+
+Exit codes: 0 every file was graded; 1 some could not be (their status says why); 2 grading could not start
+(no sandbox here, the reference fails its own checks, --out overlaps the submissions): no grades are written.
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,10 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="largest notebook read, in MB (default 20)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run student code without isolation (only for code you trust)")
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors (the exit code tells)")
 
 
-def say(text: str, stream=sys.stdout) -> None:
-    print(report.clean_text(text), file=stream, flush=True)
+def say(text: str, stream=None, quiet: bool = False) -> None:
+    if not quiet:
+        print(report.clean_text(text), file=stream or sys.stdout, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,16 +79,22 @@ def run(args: argparse.Namespace) -> int:
         say(f"grade: {exc}", sys.stderr)
         return 2
     try:
+        quiet = args.quiet
         say(f"grading against {args.reference}: {len(grader.auto)} auto-graded questions, "
-            f"{grader.max_points} points; protections active:")
+            f"{grader.max_points} points; protections active:", quiet=quiet)
         for line in grader.caps.summary():
-            say(f"  {line}")
+            say(f"  {line}", quiet=quiet)
         items = intake.collect(args.submissions)
         if not items:
-            say("grade: no submissions found", sys.stderr)
+            say("grade: no submissions found (give notebook files, or folders that hold them)", sys.stderr)
             return 2
+        say(f"{len(items)} files found; the reference is checked alongside the first of them", quiet=quiet)
         reference = grader.start_reference_check()  # runs alongside the first submissions
-        results = grader.grade(items)
+        shown = progress.Progress(len(items), quiet=quiet)
+        try:
+            results = grader.grade(items, on_start=shown.start, on_done=shown.finish)
+        finally:
+            shown.close()
         try:
             grader.reference_verdict(reference)
         except core.GradingError as exc:
@@ -88,8 +105,8 @@ def run(args: argparse.Namespace) -> int:
         grader.close()
     graded = sum(r.graded for r in results)
     say(f"{graded} of {len(results)} submissions graded in {time.monotonic() - started:.1f} s; "
-        f"gradebook: {gradebook}")
+        f"gradebook: {gradebook}", quiet=args.quiet)
     for r in results:
         if not r.graded:
-            say(f"  not graded: {r.submission}: {r.status}")
+            say(f"  not graded: {r.submission}: {r.status}", quiet=args.quiet)
     return 0 if graded == len(results) else 1

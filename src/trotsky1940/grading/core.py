@@ -521,8 +521,18 @@ class Grader:
         notes = [n for n in (item.note, problem and f"{problem}; questions not reached score 0") if n]
         result.status = "graded" + (f" ({'; '.join(notes)})" if notes else "")
 
-    def grade(self, items: Iterable[intake.Item]) -> list[Result]:
-        return list(self.pool.map(self.grade_item, list(items)))
+    def grade(self, items: Iterable[intake.Item], on_start=None, on_done=None) -> list[Result]:
+        """Grade every item (in the pool); ``on_start(item)`` and ``on_done(result)`` are called as each one
+        begins and ends (from the pool's threads), for progress reports. Results come back in item order."""
+        def one(item: intake.Item) -> Result:
+            if on_start is not None:
+                on_start(item)
+            result = self.grade_item(item)
+            if on_done is not None:
+                on_done(result)
+            return result
+
+        return list(self.pool.map(one, list(items)))
 
 
 def _source(cell) -> str:
