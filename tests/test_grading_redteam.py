@@ -660,7 +660,7 @@ def test_the_kernel_has_no_network():
         port = server.getsockname()[1]
         probe = (f"import socket\ntry:\n socket.create_connection(('127.0.0.1', {port}), timeout=2); print('reached')\n"
                  "except OSError: print('unreachable')\n")
-        args = [*sandbox.namespace_args(), *launcher._binds(), *launcher._tmp(), "--remount-ro", "/",
+        args = [*sandbox.namespace_args(), *launcher._tmp(), *launcher._binds(), "--remount-ro", "/",
                 "/usr/bin/env", "python3", "-c", probe]
         lease = sandbox.UidLease() if caps.root else None
         command, _ = launcher._wrap(args, lease.kernel_uid if lease else None)

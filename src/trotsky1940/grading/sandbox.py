@@ -457,6 +457,8 @@ class Launcher:
         return args
 
     def _tmp(self) -> list[str]:
+        """Private /tmp and /dev/shm. They come before the read-only binds, so that an installation that
+        lives under /tmp (a clone made with mktemp, say) is bound on top of the new /tmp, not hidden by it."""
         return ["--size", str(self.limits.disk_bytes), "--perms", "1777", "--tmpfs", "/tmp",
                 "--size", str(self.limits.shm_bytes), "--perms", "1777", "--tmpfs", "/dev/shm",
                 "--dir", "/tmp/home"]
@@ -491,7 +493,7 @@ class Launcher:
         """The student's kernel: sees the installation read-only and its own exchange folder."""
         cache = ["--ro-bind", str(mpl_cache), MPL_ROOT] if mpl_cache else []
         info = ["--info-fd", str(info_fd)] if info_fd is not None else []
-        args = [*info, *namespace_args(), *self._binds(), *self._tmp(), *cache,
+        args = [*info, *namespace_args(), *self._tmp(), *self._binds(), *cache,
                 "--bind", str(exchange), f"{KERNEL_ROOT}/{exchange.name}", "--remount-ro", "/",
                 "--chdir", "/tmp/home", *self._env({**env, **self.limits.kernel_env()}),
                 sys.executable, "-m", "trotsky1940.grading.kernel", "-f", connection]
@@ -501,7 +503,7 @@ class Launcher:
                        info_fd: int | None = None) -> tuple[list[str], dict]:
         """The nbval worker of a slot: sees its jobs folder and its kernels' exchange folders (read-only)."""
         info = ["--info-fd", str(info_fd)] if info_fd is not None else []
-        args = [*info, *namespace_args(), *self._binds(), *self._tmp(),
+        args = [*info, *namespace_args(), *self._tmp(), *self._binds(),
                 "--bind", str(jobs), JOBS_ROOT, "--ro-bind", str(exchange_root), KERNEL_ROOT, "--remount-ro", "/",
                 "--chdir", "/tmp", *self._env({**env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
                 sys.executable, "-m", "trotsky1940.grading.worker"]
