@@ -201,6 +201,13 @@ for p in procs:
 answer_q1 = 1929 if held == 4 else "limited"
 '''
 
+ONE_BIG_CHILD = r'''
+import subprocess, sys
+child = "b = bytearray(3 * 1024**3)\nprint('ok', flush=True)\n"
+held = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True).stdout.strip() == "ok"
+answer_q2 = ["C", "B", "D", "A"] if held else "limited"
+'''
+
 PROCESS_FLOOD = r'''
 import os, time
 started, end = 0, time.time() + 4
@@ -313,7 +320,8 @@ def campaign(who):
     add("03c-honest.ipynb", perfect(), full())
     add("04a-symlinks.ipynb", with_answer("q1", symlink_attack(target)), full())
     add("04b-honest.ipynb", perfect(), full())
-    add("05a-memory-children.ipynb", with_answer("q1", MEMORY_CHILDREN), "memory")
+    add("05a-memory-children.ipynb", with_answer("q2", ONE_BIG_CHILD, with_answer("q1", MEMORY_CHILDREN)),
+        "memory")
     add("05b-honest.ipynb", perfect(), full())
     add("06a-process-flood.ipynb", with_answer("q1", PROCESS_FLOOD), but(q1=0))
     add("06b-honest.ipynb", perfect(), full())
@@ -400,11 +408,18 @@ KERNEL_CASES = ["01a-conftest-plant.ipynb", "01b-honest.ipynb", "01c-blank.ipynb
 @pytest.mark.parametrize("name", KERNEL_CASES)
 def test_scores(campaign, name):
     row, expected = row_of(campaign, name), campaign["cases"][name]
-    if expected == "memory":  # per submission with cgroups; per process (documented) with rlimits only
-        expected = but(q1=0) if uses_cgroups(campaign) else full()
+    if expected == "memory":
+        # q2: one process over the limit fails in both modes. q1: four processes that together exceed it fail
+        # with cgroups (a limit per submission); with rlimits only (per process, documented) they may succeed
+        # or not, depending on the host's free memory, so that question is not compared then.
+        expected = but(q1=0, q2=0)
+        if not uses_cgroups(campaign):
+            row = {**row, "q1": "0"}
     assert row["status"].startswith("graded"), row
     assert scores(row) == expected, row
-    assert int(row["total"]) == sum(expected.values())
+    assert row["total"] == campaign["rows"][row["submission"]]["total"]
+    if name != "05a-memory-children.ipynb" or uses_cgroups(campaign):
+        assert int(row["total"]) == sum(expected.values())
 
 
 def test_a_planted_conftest_never_runs():

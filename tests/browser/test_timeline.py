@@ -45,6 +45,9 @@ def test_timeline_explorer_works_from_the_keyboard(lab, page):
     explorer = page.locator(".t40-timeline").first
     explorer.wait_for(state="visible", timeout=30_000)
     explorer.scroll_into_view_if_needed()
+    page.wait_for_function(  # the card can be filled a moment after the widget shows (a loaded machine)
+        "(want) => (document.querySelector('.t40-timeline .t40-card')?.innerText || '').includes(want)",
+        arg=f"Event 1 of {len(events)}", timeout=30_000)
     assert f"Event 1 of {len(events)}" in card_text(page)
     assert f"Showing {len(events)} events" in page.locator(".t40-count").first.inner_text()
     screenshot(page, "timeline-first-event")
