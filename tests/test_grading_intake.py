@@ -196,3 +196,23 @@ def test_an_unexpected_failure_on_one_file_becomes_its_status(tmp_path, monkeypa
         assert result.status.startswith("could not be graded: internal error KeyError") and "\x1b" not in result.status
     finally:
         grader.close()
+
+
+def test_a_notebook_of_another_exercise_says_which_one_it_is(tmp_path):
+    from trotsky1940.build_exercises import build_student
+    from trotsky1940.grading import core
+
+    other = nbformat.read(core.paths.repo_root() / "exercises" / "reference" / "02-the-two-attempts.ipynb",
+                          as_version=4)
+    path = tmp_path / "mine.ipynb"
+    nbformat.write(build_student(other, "02-the-two-attempts"), path)
+    grader = core.Grader(core.paths.repo_root() / "exercises" / "reference" / "01-background.ipynb",
+                         core.Settings(use_sandbox=False, workers=1))
+    try:
+        [item] = intake.collect([path])
+        result = grader.grade_item(item)
+    finally:
+        grader.close()
+    assert not result.graded
+    assert result.status == ("wrong exercise: this notebook is 02-the-two-attempts, not 01-background; grade it "
+                             "against exercises/reference/02-the-two-attempts.ipynb")

@@ -502,6 +502,12 @@ class Grader:
         except intake.NotANotebook as exc:
             result.status = str(exc)
             return
+        source = str(notebook.metadata.get(exercises.META_KEY, {}).get("generated_from", ""))
+        other = Path(source).stem if source.startswith("exercises/reference/") else ""
+        if other and other != self.name:
+            result.status = (f"wrong exercise: this notebook is {other}, not {self.name}; grade it against "
+                             f"exercises/reference/{other}.ipynb")
+            return
         answers = self.extract_answers(notebook)
         missing = [q.id for q in self.questions if answers[q.id] is None]
         result.reflections = {q.id: (answers[q.id] or "").strip() for q in self.questions if q.kind == "reflection"}
