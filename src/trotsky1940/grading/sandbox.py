@@ -327,7 +327,7 @@ def detect(use_sandbox: bool = True, run_id: str = "probe") -> Capabilities:
         why = result.stderr.strip()[:300]
         raise SandboxUnavailable(f"bubblewrap could not start a sandbox ({why}): " + USERNS_HINT)
     caps.sandbox = True
-    caps.cgroups, why = CgroupLayer.create(run_id) if caps.root or _cgroup_v2_delegated() else (None, (
+    caps.cgroups, why = CgroupLayer.create(run_id) if caps.root else (None, (
         "not running as root: no cgroups to create, so limits are per process (rlimits)"))
     if why:
         caps.notes.append(why)
@@ -335,10 +335,6 @@ def detect(use_sandbox: bool = True, run_id: str = "probe") -> Capabilities:
         caps.notes.append("not running as root: nbval and the kernel run as your own uid, each in separate "
                           "user and PID namespaces (the kernel cannot see or signal nbval or the grader)")
     return caps
-
-
-def _cgroup_v2_delegated() -> bool:
-    return False  # a delegated v2 subtree (systemd-run --user -p Delegate=yes) is not used yet
 
 
 def drop_to(uid: int | None) -> dict:
