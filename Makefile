@@ -24,12 +24,13 @@ LAB_FLAGS += --no-browser
 endif
 endif
 
-.PHONY: lab test venv venv-test lint unit notebooks exercises execute present html clean help
+.PHONY: lab test venv venv-test lint unit notebooks exercises execute present mark html clean help
 
 help:
 	@echo "make lab      open notebooks/00-start-here.ipynb in JupyterLab (creates .venv when needed)"
 	@echo "make test     run the whole test suite (creates .venv with the test tools when needed)"
 	@echo "make present  serve the timeline explorer as an app (code hidden) for a projector"
+	@echo "make mark     mark the reflection answers of a graded class (RESULTS=results/01) in an app"
 	@echo "make html     build a static site of every notebook and exercise in site/"
 
 lab: $(STUDENT_STAMP)
@@ -45,6 +46,13 @@ endif
 
 present: $(STUDENT_STAMP)
 	$(BIN)/voila teachers/timeline-app.ipynb $(VOILA_FLAGS)
+
+# The reflection-marking app for the results folder of one graded exercise (a relative RESULTS is taken from here).
+RESULTS ?= results/01
+mark: $(STUDENT_STAMP)
+	@case "$(RESULTS)" in /*) results="$(RESULTS)";; *) results="$(CURDIR)/$(RESULTS)";; esac; \
+	echo "marking the reflections in $$results"; \
+	TROTSKY1940_RESULTS="$$results" $(BIN)/voila teachers/mark-reflections.ipynb $(VOILA_FLAGS)
 
 # A static site (no kernel needed) of every notebook and exercise, with the saved widget state.
 html: $(STUDENT_STAMP)

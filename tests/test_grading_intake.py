@@ -25,7 +25,7 @@ def write_nb(path: Path) -> Path:
 
 
 def statuses(items) -> dict[str, tuple[bool, str]]:
-    return {item.label: (item.path is not None, item.status or item.note) for item in items}
+    return {item.label: (item.path is not None and not item.archive, item.status or item.note) for item in items}
 
 
 def test_collect_finds_every_hand_in_and_reads_through_nothing(tmp_path):
@@ -108,12 +108,18 @@ def test_parse_rejects_with_a_reason(raw, message):
 
 def test_parse_keeps_what_grading_uses_and_repairs_unicode():
     data = json.loads(nbformat.writes(perfect()))
-    data["cells"][1]["source"] = ["print(1)\n", "x = '\ud800'"]
-    data["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "huge" * 10}]
+    code = next(i for i, c in enumerate(data["cells"]) if c["cell_type"] == "code")
+    data["cells"][code]["source"] = ["print(1)\n", "x = '\ud800'"]
+    data["cells"][code]["outputs"] = [
+        {"output_type": "display_data", "data": {"text/html": "<b>x</b>"}, "metadata": {}},
+        {"output_type": "stream", "name": "stderr", "text": "noise"},
+        {"output_type": "stream", "name": "stdout", "text": ["huge\ud800", 5], "extra": 1},
+        {"output_type": "stream", "name": "stdout", "text": "huge" * 1000}]
     raw = json.dumps(data).encode()
     nb = intake.parse(raw)
-    assert nb.cells[1].source == "print(1)\nx = '\ufffd'"
-    assert nb.cells[1].outputs == []  # stored outputs never reach the grader
+    assert nb.cells[code].source == "print(1)\nx = '\ufffd'"
+    # only the start of what the cell printed is kept (to explain a "Right." that scored nothing), never a score
+    assert nb.cells[code].outputs == [{"output_type": "stream", "name": "stdout", "text": ("huge" * 1000)[:2000]}]
     nbformat.writes(nb).encode("utf-8")  # writable as UTF-8
     assert [c.metadata.get("tags") for c in nb.cells] == [c.get("metadata", {}).get("tags", [])
                                                           for c in data["cells"]]
@@ -131,7 +137,8 @@ def test_output_names_are_safe_unique_and_bounded():
 
 
 def test_clean_text_strips_terminal_and_bidi_controls():
-    assert report.clean_line("a\x1b[31mb\x07c\u202ed\nnext") == "a[31mbcd next"
+    assert report.clean_line("a\x1b[31mb\x07c\u202ed\nnext") == "abcd next"
+    assert report.clean_line("\x1b]0;title\x07x\x1b[2J\x1bcy") == "xy"  # whole escape sequences go
     assert report.clean_text("line\r\nline\ttab\x00") == "line\nline    tab"
 
 
@@ -149,6 +156,9 @@ def test_student_text_in_markdown_does_not_render():
     assert len(fence) == 5 and block.endswith("\n" + fence)
     inline = report.md_inline("<b>*x*</b> [a](b)")
     assert "<b>" not in inline and "\\<b\\>" in inline and "\\[a\\]" in inline
+    assert report.md_inline("see https://evil.example or www.evil.example") == \
+        "see https:\\/\\/evil.example or www\\.evil.example"
+    assert report.md_inline("Exercises 1-7.zip, 2026-12-01") == "Exercises 1-7.zip, 2026-12-01"  # readable as text
 
 
 def test_out_may_not_overlap_submissions(tmp_path):
@@ -214,5 +224,6 @@ def test_a_notebook_of_another_exercise_says_which_one_it_is(tmp_path):
     finally:
         grader.close()
     assert not result.graded
-    assert result.status == ("wrong exercise: this notebook is 02-the-two-attempts, not 01-background; grade it "
-                             "against exercises/reference/02-the-two-attempts.ipynb")
+    assert result.status == ("wrong exercise: this is Exercises 2 (02-the-two-attempts), not Exercises 1 "
+                             "(01-background); grade it against exercises/reference/02-the-two-attempts.ipynb")
+    assert result.kind == "wrong exercise" and result.scores == {}

@@ -50,7 +50,7 @@ def test_plain_lines_when_the_output_is_not_a_terminal():
     lines = out.getvalue().splitlines()
     assert len(lines) == 3
     assert lines[0].startswith("[1/3] class/a.ipynb: graded 2 points (1.2 s; 0:00 elapsed, about 0:00 left)")
-    assert lines[1].startswith("[2/3] class/[31mb.ipynb: NOT GRADED: empty file")
+    assert lines[1].startswith("[2/3] class/b.ipynb: NOT GRADED: empty file")
     assert lines[1].endswith("; 1 not graded so far)") and "\x1b" not in out.getvalue()
     assert lines[2].startswith("[3/3] class/c.ipynb: graded") and "left" not in lines[2]
 

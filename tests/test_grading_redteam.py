@@ -319,7 +319,7 @@ def campaign(who):
 
     add("01a-conftest-plant.ipynb", with_answer("q1", CONFTEST_PLANT), but(q1=0))
     add("01b-honest.ipynb", perfect(), full())
-    add("01c-blank.ipynb", student(), dict.fromkeys(auto_ids(), 0))
+    add("01c-blank.ipynb", with_answer("q1", "answer_q1 = 0", student()), dict.fromkeys(auto_ids(), 0))
     add("02a-escape-and-hunt.ipynb", with_answer("q1", ESCAPE_AND_HUNT), but(q1=0))
     add("02b-honest.ipynb", perfect(), full())
     add("03a-fork-chain-killer.ipynb", with_answer("q6", FORK_CHAIN_KILLER), but(q6=0))
@@ -577,7 +577,7 @@ def test_two_grading_runs_at_once_do_not_interfere(who):
         save(folder, "a-killer.ipynb", with_answer("q6", FORK_CHAIN_KILLER))
         save(folder, "b-honest.ipynb", perfect())
         save(folder, "c-honest.ipynb", perfect())
-        save(folder, "d-blank.ipynb", student())
+        save(folder, "d-blank.ipynb", with_answer("q1", "answer_q1 = 0", student()))
         runs.append(folder)
     who.own(place)
     reference = who.repo / "exercises" / "reference" / f"{NAME}.ipynb"
@@ -616,7 +616,7 @@ def test_out_may_not_overlap_the_submissions(who):
         shutil.rmtree(place, ignore_errors=True)
 
 
-def test_a_second_run_keeps_the_first_and_leaves_no_stale_feedback(who):
+def test_a_second_run_merges_keeps_the_first_and_leaves_no_stale_feedback(who):
     place, folder = class_folder(who)
     (folder / "first.ipynb").write_text("")
     out = place / "results"
@@ -630,8 +630,10 @@ def test_a_second_run_keeps_the_first_and_leaves_no_stale_feedback(who):
         previous = list((out / "previous").iterdir())
         assert len(previous) == 1 and (previous[0] / "gradebook.csv").exists()
         assert "first.ipynb" in (previous[0] / "gradebook.csv").read_text()
-        expected = Path(second["run"]["submissions"][0]["feedback"]).name
-        assert [p.name for p in (out / "feedback").iterdir()] == [expected]
+        assert "kept from an earlier run" in row_of(second, "first.ipynb")["notes"]  # merged, not dropped
+        state = json.loads((out / "results.json").read_text(encoding="utf-8"))
+        pages = {f"{Path(e['feedback']).name}{suffix}" for e in state["submissions"] for suffix in (".html", ".md")}
+        assert sorted(p.name for p in (out / "feedback").iterdir()) == sorted(pages) and len(pages) == 4
         text = (out / "gradebook.csv").read_text()
         assert "\n'=2+3.ipynb," in text  # a formula-looking cell is neutralised
     finally:

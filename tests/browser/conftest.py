@@ -5,12 +5,15 @@ JupyterLab autosaves, so it never serves the repository's own files. The server 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import shutil
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,3 +116,33 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+@contextlib.contextmanager
+def make_app(target: str, *variables: str, log_path: Path | None = None) -> Iterator[str]:
+    """``make <target> PORT=<free port> <variables>`` (a Voila app on 127.0.0.1) until the block ends; yields its
+    address once it answers. Stopped by its process group."""
+    port = free_port()
+    env = {**os.environ, "DISPLAY": "", "WAYLAND_DISPLAY": ""}
+    env.pop("TROTSKY1940_RESULTS", None)
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(["make", "--no-print-directory", target, *variables, f"PORT={port}"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"make {target} exited with {proc.returncode}")
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise TimeoutError(f"make {target}: Voila did not answer within 90 s")
+        yield url
+    finally:
+        stop_group(proc)
+        if log_path:
+            log.close()

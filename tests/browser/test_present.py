@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import time
-import urllib.request
-
 import pytest
 
 from trotsky1940 import data
 
-from ..helpers import ROOT, free_port, stop_group
-from .conftest import screenshot
+from .conftest import make_app, screenshot
 from .test_timeline import card_text, image_src, press_and_wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -20,26 +14,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def voila_url():
-    port = free_port()
-    env = {**os.environ, "DISPLAY": "", "WAYLAND_DISPLAY": ""}
-    proc = subprocess.Popen(["make", "--no-print-directory", "present", f"PORT={port}"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"make present exited with {proc.returncode}")
-            try:
-                with urllib.request.urlopen(url, timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            raise TimeoutError("Voila did not answer within 90 s")
+    with make_app("present") as url:
         yield url
-    finally:
-        stop_group(proc)
 
 
 def test_present_serves_the_explorer_without_code(voila_url, page):

@@ -1,25 +1,32 @@
 """Grade a class: ``python -m trotsky1940 grade REFERENCE SUBMISSION… --out DIR``.
 
 REFERENCE is the teacher's reference notebook (e.g. ``exercises/reference/01-background.ipynb``); each
-SUBMISSION is a notebook file or a folder of them. Writes ``DIR/gradebook.csv`` (one row per file found:
-submission, status, points per question, total, max), ``DIR/feedback/<submission>-<hash>.md``,
-``DIR/sandbox.json`` (the protections that were active) and ``DIR/run.json``. Results already in DIR are
-moved to ``DIR/previous/<date and time>/`` first.
+SUBMISSION is a notebook file, a folder of them, or the zip a learning platform hands a teacher (Moodle's
+"Download all submissions", Canvas's "Download submissions", a Google Drive folder). Writes into DIR the
+gradebook (``gradebook.csv``, ``questions.csv``), the Moodle and Canvas import files where the submissions
+came from those platforms, one hand-back page per student (``feedback/<name>.html`` and ``.md``), and the
+state (``results.json``) that the reflection-marking app and the next run read; see
+:mod:`trotsky1940.grading.gradebook`.
+
+Grading again into the same DIR merges: files that are new or changed are graded, unchanged ones and results
+of files not given this time are kept, and the teacher's marks (``marks.csv``) stay. What the earlier run
+wrote is moved to ``DIR/previous/<date and time>/`` first; ``--fresh`` starts over.
 
 While it runs it shows done / total, the file in hand, the time used and left, and each file that could not
 be graded: a live bar on a terminal, one line per file otherwise (a log, CI); --quiet shows nothing.
-
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from . import core, intake, progress, report
+from . import core, gradebook, intake, marking, progress, report, students
 
 HELP = "grade submitted exercise notebooks against the teacher's reference notebook"
 EPILOG = """Examples:
@@ -30,9 +37,13 @@ EPILOG = """Examples:
         --out results/02 --workers 1 --cell-timeout 60
   grade in a script or cron job, with no output but the exit code:
     python -m trotsky1940 grade exercises/reference/03-the-attack.ipynb class-9c/ --out results/03 --quiet
+  a Moodle download, matched to the class roster, with the marks made in teachers/mark-reflections.ipynb:
+    python -m trotsky1940 grade exercises/reference/01-background.ipynb Exercises-1-12345.zip \\
+        --out results/01 --roster roster.csv --marks results/01/marks.csv
 
-Exit codes: 0 every file was graded; 1 some could not be (their status says why); 2 grading could not start
-(no sandbox here, the reference fails its own checks, --out overlaps the submissions): no grades are written.
+Exit codes: 0 every file was graded; 1 some were not (not attempted, another exercise, or could not be: each
+row's status says why); 2 grading could not start (no sandbox here, the reference fails its own checks, --out
+overlaps the submissions, a roster or marks file that cannot be read): no grades are written.
 """
 
 
@@ -48,6 +59,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run student code without isolation (only for code you trust)")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors (the exit code tells)")
+    parser.add_argument("--roster", help="CSV of the class (columns id, name, optional email): match submissions "
+                                         "to students and list who handed nothing in")
+    parser.add_argument("--marks", help="a marks.csv of reflection marks to fold into the gradebook and feedback "
+                                        "(the newer mark wins; DIR/marks.csv is always read)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="start over: do not keep the results of earlier runs in --out (they are still "
+                             "moved to previous/)")
 
 
 def say(text: str, stream=None, quiet: bool = False) -> None:
@@ -58,6 +76,7 @@ def say(text: str, stream=None, quiet: bool = False) -> None:
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     out = Path(args.out)
+    quiet = args.quiet
     problem = report.check_out_folder(out, [Path(s) for s in args.submissions])
     if problem:
         say(f"grade: {problem}", sys.stderr)
@@ -70,6 +89,16 @@ def run(args: argparse.Namespace) -> int:
         say(f"grade: cannot write the results into --out {out}: {exc.strerror}; choose a folder you can write to",
             sys.stderr)
         return 2
+    try:
+        roster = students.read_roster(args.roster) if args.roster else None
+        given_marks = marking.read_marks(Path(args.marks)) if args.marks else {}
+        if args.marks and not Path(args.marks).is_file():
+            raise marking.MarksError(f"no marks file {args.marks}")
+        previous = None if args.fresh else gradebook.load_state(out)
+        gradebook.read_marks(out)  # a damaged marks.csv stops the run before anything is graded
+    except (students.RosterError, marking.MarksError, gradebook.StateError) as exc:
+        say(f"grade: {exc}", sys.stderr)
+        return 2
     settings = core.Settings(cell_timeout=args.cell_timeout, submission_timeout=args.timeout,
                              workers=max(1, args.workers), use_sandbox=not args.no_sandbox,
                              max_bytes=int(args.max_size * 1e6))
@@ -79,14 +108,25 @@ def run(args: argparse.Namespace) -> int:
         say(f"grade: {exc}", sys.stderr)
         return 2
     try:
-        quiet = args.quiet
         say(f"grading against {args.reference}: {len(grader.auto)} auto-graded questions, "
             f"{grader.max_points} points; protections active:", quiet=quiet)
         for line in grader.caps.summary():
             say(f"  {line}", quiet=quiet)
-        items = intake.collect(args.submissions)
+        earlier: list[dict] = []
+        if previous is not None:
+            if previous.get("reference_sha256") == grader.sha256:
+                earlier = [e for e in previous["submissions"] if isinstance(e, dict) and e.get("submission")]
+                grader.previous = {e["submission"]: e for e in earlier}
+                say(f"{len(earlier)} results of earlier runs in {out} are kept; new and changed files are graded",
+                    quiet=quiet)
+            else:
+                say(f"the reference has changed since the last run into {out}: only the files given now are "
+                    "graded, and the earlier results are moved to previous/", quiet=quiet)
+        unpack = grader.workdir / "unpacked"
+        unpack.mkdir(mode=0o700)
+        items = intake.collect(args.submissions, unpack=unpack, max_bytes=settings.max_bytes)
         if not items:
-            say("grade: no submissions found (give notebook files, or folders that hold them)", sys.stderr)
+            say("grade: no submissions found (give notebook files, folders or zips that hold them)", sys.stderr)
             return 2
         say(f"{len(items)} files found; the reference is checked alongside the first of them", quiet=quiet)
         reference = grader.start_reference_check()  # runs alongside the first submissions
@@ -100,13 +140,113 @@ def run(args: argparse.Namespace) -> int:
         except core.GradingError as exc:
             say(f"grade: {exc}", sys.stderr)
             return 2
-        gradebook = report.write_results(grader, results, out)
+        state = build_state(grader, results, earlier, roster)
+        gradebook.archive(out)
+        if given_marks:
+            merged = marking.read_marks(out / gradebook.MARKS)
+            for key, mark in given_marks.items():
+                if key not in merged or str(mark.marked_at) >= str(merged[key].marked_at):
+                    merged[key] = mark
+            marking.write_marks(out / gradebook.MARKS, merged)
+        gradebook.save_state(out, state)
+        write_run_files(grader, results, state, out)
+        summary = gradebook.rebuild(out)
     finally:
         grader.close()
-    graded = sum(r.graded for r in results)
-    say(f"{graded} of {len(results)} submissions graded in {time.monotonic() - started:.1f} s; "
-        f"gradebook: {gradebook}", quiet=args.quiet)
+    graded = sum(r.kind == "graded" for r in results)
+    say(f"{graded} of {len(results)} files graded in {time.monotonic() - started:.1f} s; "
+        f"gradebook: {summary['gradebook']} ({summary['rows']} rows)", quiet=quiet)
     for r in results:
-        if not r.graded:
-            say(f"  not graded: {r.submission}: {r.status}", quiet=args.quiet)
+        if r.kind != "graded":
+            who = r.identity.name + (f" ({r.identity.student_id})" if r.identity.student_id else "")
+            status = r.status if r.status.startswith(r.kind) else f"{r.kind}: {r.status}"
+            say(f"  {who + ': ' if who else ''}{status} [{r.submission}]", quiet=quiet)
+    report_class(state, summary, out, quiet)
     return 0 if graded == len(results) else 1
+
+
+def build_state(grader: core.Grader, results: list[core.Result], earlier: list[dict],
+                roster: list[students.Student] | None) -> dict:
+    """The results.json of this run: this run's results, and earlier results of files not given this time."""
+    given = {r.submission for r in results}
+    files = {r.sha256 for r in results if r.sha256}  # the same file given under another path replaces its row
+    kept = [core.Result.from_entry(e) for e in earlier if e["submission"] not in given and e.get("sha256") not in files]
+    everything = sorted([*results, *kept], key=lambda r: r.submission)
+    notes: dict[str, list[str]] = {r.submission: list(r.identity.notes) for r in everything}
+    for r in kept:
+        notes[r.submission].append(f"kept from an earlier run (graded {r.graded_at or 'earlier'}; not given this time)")
+    missing: list[students.Student] = []
+    if roster is not None:
+        for r in everything:
+            r.identity.notes = []
+        missing, unmatched = students.match([r.identity for r in everything], roster)
+        for index in unmatched:
+            if everything[index].kind in core.KEPT:
+                notes[everything[index].submission].append("matches no one on the roster")
+        for r in everything:
+            notes[r.submission] = [*r.identity.notes, *notes[r.submission]]
+    by_student: dict[str, list[str]] = {}
+    for r in everything:
+        if r.identity.student_id and r.kind in core.KEPT:
+            by_student.setdefault(r.identity.student_id, []).append(r.submission)
+    for r in everything:
+        others = [s for s in by_student.get(r.identity.student_id, []) if s != r.submission]
+        if others:
+            notes[r.submission].append(f"the same student also handed in {', '.join(others)}")
+        before = grader.previous.get(r.submission)
+        changed = before is not None and before.get("reflections") != r.reflections
+        if changed and not r.kept and before.get("kind") == "graded":
+            notes[r.submission].append("the reflection changed since the earlier run: check its mark")
+    entries = []
+    for r in everything:
+        entry = r.to_entry()
+        entry["notes"] = list(dict.fromkeys(notes[r.submission]))
+        entries.append(entry)
+    gradebook.assign_feedback_names(entries)
+    return {"format": gradebook.FORMAT, "exercise": grader.name, "title": grader.title, "heading": grader.heading,
+            "reference": grader.reference_path.name, "reference_sha256": grader.sha256,
+            "questions": [q.as_dict() for q in grader.questions], "graded_at": core.now(),
+            "submissions": entries, "missing": [{"id": s.id, "name": s.name, "email": s.email} for s in missing],
+            "roster": len(roster) if roster is not None else None}
+
+
+def write_run_files(grader: core.Grader, results: list[core.Result], state: dict, out: Path) -> None:
+    """sandbox.json (the protections that were active, with the limits) and run.json (files and timings)."""
+    caps = grader.caps
+    report.write_atomic(out / "sandbox.json", json.dumps({
+        "layers": caps.layers(), "notes": caps.notes, "root": caps.root,
+        "cgroups": caps.cgroups.describe() if caps.cgroups else None,
+        "limits": dataclasses.asdict(grader.settings.limits),
+        "uids": sorted({u for slot in grader._slots for u in (slot.nbval_uid, slot.kernel_uid) if u is not None}),
+    }, indent=2) + "\n")
+    pages = {e["submission"]: e.get("feedback", "") for e in state["submissions"]}
+    report.write_atomic(out / "run.json", json.dumps({
+        "reference": grader.reference_path.name,
+        "submissions": [{"submission": r.submission, "feedback": f"{pages.get(r.submission, '')}.md",
+                         "page": f"{pages.get(r.submission, '')}.html", "status": r.status, "kind": r.kind,
+                         "kept": r.kept, **r.diagnostics} for r in results],
+    }, indent=2, ensure_ascii=False) + "\n")
+
+
+def report_class(state: dict, summary: dict, out: Path, quiet: bool) -> None:
+    """What the teacher needs to know after a run: the roster, identical hand-ins, exports, marks to make."""
+    if state.get("roster") is not None:
+        missing = state["missing"]
+        say(f"roster: {state['roster'] - len(missing)} of {state['roster']} students handed in", quiet=quiet)
+        for s in missing:
+            say(f"  no submission: {s['name']} ({s['id']})", quiet=quiet)
+        for entry in state["submissions"]:
+            if "matches no one on the roster" in entry.get("notes", []):
+                say(f"  matches no one on the roster: {entry['submission']}", quiet=quiet)
+    for pair in sorted({tuple(sorted([gradebook.display_name(e), *names]))
+                        for e in state["submissions"] for names in [gradebook.same_answers(state["submissions"])
+                                                                    .get(e["submission"], [])] if names}):
+        say(f"  same answers, answer for answer (look before you decide anything): {', '.join(pair)}", quiet=quiet)
+    for name, skipped in summary["exports"].items():
+        left = (f" (left out: {len(skipped)} {'row' if len(skipped) == 1 else 'rows'} without this platform's id, "
+                "or a student's other hand-in)") if skipped else ""
+        say(f"for import: {out / name}{left}", quiet=quiet)
+    say(f"feedback to hand back: {out / 'feedback'}/ ({summary['pages']} pages, HTML and Markdown)", quiet=quiet)
+    if summary["unmarked"]:
+        say(f"reflections to mark: {summary['unmarked']}: make mark RESULTS={out} (or open "
+            "teachers/mark-reflections.ipynb); each mark goes into the gradebook and the pages at once", quiet=quiet)

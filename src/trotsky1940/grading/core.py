@@ -18,11 +18,14 @@ Any failure while handling one submission becomes that submission's status; the 
 
 from __future__ import annotations
 
+import ast
 import copy
+import hashlib
 import itertools
 import json
 import os
 import queue
+import re
 import secrets
 import select
 import shutil
@@ -40,8 +43,8 @@ from pathlib import Path
 import nbformat
 
 from .. import exercises, paths
-from . import intake, nbval_plugin, report, sandbox
-from .exercise_format import ExerciseFormatError, questions
+from . import intake, nbval_plugin, report, sandbox, students
+from .exercise_format import ExerciseFormatError, questions, stored_text
 
 SANITIZE = """\
 [feedback lines: grading compares only the canonical answer line]
@@ -66,6 +69,10 @@ class Question:
     hint: str
     answer_cell: int
     check_cell: int | None
+    prompt: str = ""  # the question's first paragraph, for the gradebook's questions.csv and the feedback
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "points": self.points, "hint": self.hint, "prompt": self.prompt}
 
 
 @dataclass
@@ -81,6 +88,41 @@ class Result:
     graded: bool = False
     seconds: float = 0.0
     diagnostics: dict = field(default_factory=dict)
+    kind: str = ""  # graded, not attempted, wrong exercise, not graded
+    sha256: str = ""  # of the file as read; a second run keeps an unchanged file's result
+    graded_at: str = ""  # ISO 8601, UTC
+    identity: students.Identity = field(default_factory=students.Identity)
+    answers: dict[str, str | None] = field(default_factory=dict)  # canonical answers, as graded
+    shown_right: dict[str, str] = field(default_factory=dict)  # answers the student's notebook showed "Right." for
+    fingerprint: str = ""  # of the answer cells as written, spaces folded: finds identical submissions
+    kept: bool = False  # taken unchanged from an earlier run
+
+    ENTRY_FIELDS = ("submission", "status", "kind", "graded", "sha256", "graded_at", "scores", "details",
+                    "answers", "reflections", "shown_right", "fingerprint")
+
+    def to_entry(self) -> dict:
+        """This result as an entry of results.json."""
+        entry = {name: getattr(self, name) for name in self.ENTRY_FIELDS}
+        entry["identity"] = self.identity.as_dict()
+        return entry
+
+    def restore(self, entry: dict) -> None:
+        """Take an earlier run's result for the same, unchanged file (who it is from is found anew)."""
+        for name in self.ENTRY_FIELDS[1:]:
+            value = entry.get(name)
+            if value is not None:
+                setattr(self, name, value)
+        self.kept = True
+
+    @classmethod
+    def from_entry(cls, entry: dict) -> Result:
+        """A result kept from an earlier run for a file not given this time."""
+        result = cls(submission=str(entry.get("submission", "")), status="")
+        result.restore(entry)
+        who = entry.get("identity") or {}
+        result.identity = students.Identity(**{k: str(who.get(k, "")) for k in (
+            "name", "student_id", "email", "platform", "platform_id", "name_in_notebook")})
+        return result
 
 
 @dataclass
@@ -225,10 +267,16 @@ class Grader:
             qs = questions(self.reference, self.name)
         except ExerciseFormatError as exc:
             raise GradingError(f"the reference notebook is not in the exercise format: {exc}") from None
-        self.questions = [Question(qid, q["points"], q["kind"], q["hint"], q["answer_cell"], q["check_cell"])
+        self.questions = [Question(qid, q["points"], q["kind"], q["hint"], q["answer_cell"], q["check_cell"],
+                                   question_prompt(self.reference.cells[q["question_cell"]]))
                           for qid, q in qs.items()]
         self.auto = [q for q in self.questions if q.kind == "auto"]
         self.max_points = sum(q.points for q in self.auto)
+        self.title, self.heading = exercise_title(self.reference, self.name)
+        self.sha256 = hashlib.sha256(self.reference_path.read_bytes()).hexdigest()
+        self.answer_ids = {self.reference.cells[q.answer_cell].get("id") for q in self.questions} - {None}
+        self.siblings = sibling_exercises(self.reference_path)
+        self.previous: dict[str, dict] = {}  # submission -> its entry in an earlier run's results.json
         self.run_id = f"{os.getpid()}-{secrets.token_hex(4)}"
         sandbox.become_subreaper()
         try:
@@ -491,41 +539,94 @@ class Grader:
         return result
 
     def _grade_item(self, item: intake.Item, result: Result) -> None:
+        result.kind = "not graded"
+        found = item.identity
+        result.identity = students.Identity(name=found.name, student_id=found.student_id, platform=found.platform,
+                                            platform_id=found.student_id) if found is not None else students.Identity()
+        if found is not None and found.late:
+            result.identity.notes.append(f"handed in late ({found.platform} marks the file LATE)")
         if self._abort.is_set():
             result.status = "not graded: the reference notebook failed its own checks"
             return
-        if item.path is None:
+        if item.path is None or item.archive:
             result.status = item.status
             return
         try:
-            notebook = intake.parse(intake.read_capped(item.path, self.settings.max_bytes))
+            raw = intake.read_capped(item.path, self.settings.max_bytes)
+            result.sha256 = hashlib.sha256(raw).hexdigest()
+            notebook = intake.parse(raw)
         except intake.NotANotebook as exc:
             result.status = str(exc)
             return
-        source = str(notebook.metadata.get(exercises.META_KEY, {}).get("generated_from", ""))
-        other = Path(source).stem if source.startswith("exercises/reference/") else ""
+        result.identity.name_in_notebook = students.name_from_notebook(notebook)
+        if not result.identity.name:
+            result.identity.name = result.identity.name_in_notebook
+        earlier = self.previous.get(item.label)
+        if earlier is not None and earlier.get("sha256") == result.sha256 and earlier.get("kind") in KEPT:
+            result.restore(earlier)  # unchanged since it was graded: kept, with the time it was graded
+            return
+        other = self.which_exercise(notebook)
         if other and other != self.name:
-            result.status = (f"wrong exercise: this notebook is {other}, not {self.name}; grade it against "
-                             f"exercises/reference/{other}.ipynb")
+            title = self.siblings.get(other, (other, set()))[0]
+            result.kind = "wrong exercise"
+            result.status = (f"wrong exercise: this is {title} ({other}), not {self.title} ({self.name}); "
+                             f"grade it against exercises/reference/{other}.ipynb")
+            result.graded_at = now()
             return
         answers = self.extract_answers(notebook)
+        result.shown_right = self.shown_right(notebook)
+        if all(answers[q.id] is None or is_placeholder(q.id, answers[q.id]) for q in self.questions):
+            result.kind, result.graded_at = "not attempted", now()
+            result.status = "not attempted: no answer was changed"
+            return
+        result.fingerprint = fingerprint(answers, self.questions)
         missing = [q.id for q in self.questions if answers[q.id] is None]
-        result.reflections = {q.id: (answers[q.id] or "").strip() for q in self.questions if q.kind == "reflection"}
+        result.reflections = {q.id: "" if is_placeholder(q.id, answers[q.id]) else reflection_text(q.id, answers[q.id])
+                              for q in self.questions if q.kind == "reflection"}
         records, problem, info = self.run_nbval(self.inject(answers), item.label)
         result.seconds = info.get("seconds", 0.0)
         result.diagnostics = info
         scores, details = self.score(records)
         for qid in missing:
             details[qid] = "no answer cell found"
-        result.scores = {**scores, **{q.id: "teacher" for q in self.questions if q.kind == "reflection"}}
+        result.scores = scores
         result.details = details
+        result.answers = graded_answers(records)
         if problem and not records:
             result.status = problem
             result.scores = {}
             return
-        result.graded = True
+        result.graded, result.kind, result.graded_at = True, "graded", now()
         notes = [n for n in (item.note, problem and f"{problem}; questions not reached score 0") if n]
         result.status = "graded" + (f" ({'; '.join(notes)})" if notes else "")
+
+    def which_exercise(self, notebook) -> str:
+        """The exercise a notebook was made from: its metadata, else the answer cells it shares (by cell id)
+        with this reference or another one beside it; '' when nothing tells."""
+        source = str(notebook.metadata.get(exercises.META_KEY, {}).get("generated_from", ""))
+        if source.startswith("exercises/reference/") and source.endswith(".ipynb"):
+            return Path(source).stem
+        ids = {c.get("id") for c in notebook.cells if c.get("id")}
+        counts = {name: len(ids & answer_ids) for name, (_, answer_ids) in self.siblings.items()}
+        counts[self.name] = len(ids & self.answer_ids)
+        best = max(counts, key=lambda name: (counts[name], name == self.name))
+        return best if counts[best] else ""
+
+    def shown_right(self, notebook) -> dict[str, str]:
+        """The answers whose check the student's own notebook shows as "Right." (from its saved outputs)."""
+        by_id = {cell.get("id"): cell for cell in notebook.cells if cell.get("id")}
+        shown: dict[str, str] = {}
+        for q in self.auto:
+            tag = f"{exercises.CHECK_TAG}{q.id}"
+            cells = [c for c in notebook.cells if tag in c.get("metadata", {}).get("tags", [])]
+            if not cells and q.check_cell is not None:
+                cell = by_id.get(self.reference.cells[q.check_cell].get("id"))
+                cells = [cell] if cell is not None else []
+            text = stored_text(cells[0]) if cells else ""
+            parsed = exercises.parse_check_output(text)
+            if parsed and parsed[0] == q.id and "\nRight." in text:
+                shown[q.id] = parsed[1]
+        return shown
 
     def grade(self, items: Iterable[intake.Item], on_start=None, on_done=None) -> list[Result]:
         """Grade every item (in the pool); ``on_start(item)`` and ``on_done(result)`` are called as each one
@@ -545,3 +646,92 @@ def _source(cell) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
 
+
+
+KEPT = ("graded", "not attempted", "wrong exercise")
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+PLACEHOLDERS = re.compile(r'^answer_(\w+)\s*=\s*(?:\.\.\.|"""\s*Write your answer here\.\s*""")\s*(?:#.*)?$', re.DOTALL)
+
+
+def is_placeholder(qid: str, text: str | None) -> bool:
+    """True when an answer cell still holds what the student notebook was handed out with."""
+    if text is None:
+        return True
+    match = PLACEHOLDERS.match(text.strip())
+    return bool(match) and match.group(1) == qid
+
+
+def fingerprint(answers: dict[str, str | None], questions: list[Question]) -> str:
+    """A digest of the answer cells as written (spaces folded, comments kept): equal for identical hand-ins."""
+    folded = [" ".join((answers.get(q.id) or "").split()) for q in questions]
+    return hashlib.sha256(json.dumps(folded).encode("utf-8")).hexdigest()
+
+
+def graded_answers(records: list[dict]) -> dict[str, str | None]:
+    """Each question's answer in canonical form, as the graded run's check cell printed it."""
+    answers: dict[str, str | None] = {}
+    for record in records:
+        for tag in record.get("tags", []):
+            if tag.startswith(exercises.CHECK_TAG):
+                qid = tag[len(exercises.CHECK_TAG):]
+                parsed = exercises.parse_check_output(record.get("printed", ""))
+                answers[qid] = parsed[1] if parsed and parsed[0] == qid else None
+    return answers
+
+
+def exercise_title(notebook, fallback: str) -> tuple[str, str]:
+    """(short title, heading) from a notebook's first heading: ('Exercises 1', 'Exercises 1: Background …')."""
+    for cell in notebook.cells:
+        if cell.get("cell_type") == "markdown":
+            for line in _source(cell).splitlines():
+                if line.startswith("# "):
+                    heading = report.clean_line(line[2:].strip(), limit=200)
+                    return heading.split(":")[0].strip() or fallback, heading
+    return fallback, fallback
+
+
+def sibling_exercises(reference_path: Path) -> dict[str, tuple[str, set[str]]]:
+    """The other reference notebooks beside this one: {name: (short title, ids of its answer cells)}."""
+    found: dict[str, tuple[str, set[str]]] = {}
+    for path in sorted(reference_path.parent.glob("*.ipynb")):
+        if path.resolve() == reference_path:
+            continue
+        try:
+            nb = nbformat.read(path, as_version=4)
+            qs = questions(nb, path.stem)
+        except (OSError, ValueError, ExerciseFormatError):
+            continue
+        ids = {nb.cells[q["answer_cell"]].get("id") for q in qs.values()} - {None}
+        found[path.stem] = (exercise_title(nb, path.stem)[0], ids)
+    return found
+
+
+def question_prompt(cell) -> str:
+    """The first paragraph under a question cell's heading, as one line."""
+    for paragraph in _source(cell).split("\n\n"):
+        if paragraph.strip() and not paragraph.lstrip().startswith("#"):
+            return report.clean_line(paragraph, limit=300)
+    return ""
+
+
+def reflection_text(qid: str, source: str | None) -> str:
+    """What a student wrote for a reflection: the text of ``answer_qN = \"\"\"…\"\"\"`` when the cell is just
+    that assignment (read with :mod:`ast`, never run), else the cell's source as it stands."""
+    text = (source or "").strip()
+    if len(text) > 200_000:
+        return text
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return text
+    if len(tree.body) == 1 and isinstance(tree.body[0], ast.Assign) and len(tree.body[0].targets) == 1:
+        target, value = tree.body[0].targets[0], tree.body[0].value
+        if isinstance(target, ast.Name) and target.id == f"answer_{qid}" and isinstance(value, ast.Constant) \
+                and isinstance(value.value, str):
+            return value.value.strip()
+    return text

@@ -36,7 +36,7 @@ def questions(reference, name: str) -> dict[str, dict]:
             if kind not in ("auto", "reflection"):
                 raise ExerciseFormatError(f"{name}, cell {index}: kind must be auto or reflection, not {kind!r}")
             found[qid] = {"points": int(meta.get("points", 1)), "kind": kind, "hint": meta.get("hint", ""),
-                          "answer_cell": None, "check_cell": None}
+                          "question_cell": index, "answer_cell": None, "check_cell": None}
         for tag in cell_tags(cell):
             for prefix, slot in ((exercises.ANSWER_TAG, "answer_cell"), (exercises.CHECK_TAG, "check_cell")):
                 if tag.startswith(prefix):

@@ -5,8 +5,12 @@ Used by the grader (:mod:`trotsky1940.grading.core`), outside every sandbox; it 
 - Folders are walked without following symbolic links. Every entry that looks like a hand-in becomes an
   :class:`Item`, graded or not, so nothing is dropped silently: a symbolic link, a FIFO, a device or a folder
   named ``*.ipynb`` gets a status without being read through; other spellings (``HOMEWORK.IPYNB``,
-  ``x.ipynb.json``) and a copy found only in ``.ipynb_checkpoints`` are graded with a note; a ``.zip``, a
-  symbolic link to a folder and files of other kinds get a row saying what was found.
+  ``x.ipynb.json``) and a copy found only in ``.ipynb_checkpoints`` are graded with a note; a symbolic link
+  to a folder and files of other kinds get a row saying what was found.
+- A ``.zip`` (a learning platform's "download all submissions") is opened safely by
+  :func:`trotsky1940.grading.lms.extract` into a private folder, and each entry becomes an item labelled
+  ``<zip>/<entry>``; entries it does not extract get a row saying why.
+- Each item carries who it is from, where the platform's file naming tells (:func:`lms.identify`).
 - A file is opened without following links and without blocking, checked to be a regular file on the open
   descriptor, and read up to a size cap (default 20 MB).
 - Its JSON is parsed with a depth cap, then checked field by field against the notebook format (version 4)
@@ -26,7 +30,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import report
+from . import lms, report
 
 DEFAULT_MAX_BYTES = 20 * 1024**2
 MAX_DEPTH = 64
@@ -38,11 +42,13 @@ CHECKPOINT_SUFFIX = "-checkpoint.ipynb"
 class Item:
     """One entry of the gradebook-to-be: a file to grade, or a finding that is not graded."""
 
-    path: Path | None  # None: nothing to read (the status says why)
+    path: Path | None  # None: nothing to read (the status says why); for an archive, the zip itself
     label: str  # what the teacher sees: the path relative to the folder given, made printable
     raw: bytes  # the path's bytes, for a unique output name
     status: str = ""  # set when the item cannot be graded
     note: str = ""  # said next to "graded" when it is (e.g. read from a checkpoint copy)
+    identity: lms.Identity | None = None  # who it is from, by a learning platform's file naming
+    archive: bool = False  # a zip, opened by collect() when it is given a folder to unpack into
 
     @property
     def output_name(self) -> str:
@@ -85,13 +91,58 @@ def classify(path: Path, base: Path | None) -> Item | None:
     if lower.endswith(".ipynb.json"):
         return Item(path, label, raw, note="file name ends in .ipynb.json (a browser added .json)")
     if lower.endswith(".zip"):
-        return Item(None, label, raw, status="a zip archive, not opened: unzip it and grade the folder inside")
+        return Item(path, label, raw, status="a zip archive, not opened: unzip it and grade the folder inside",
+                    archive=True)
     suffix = Path(lower).suffix or "no extension"
     return Item(None, label, raw, status=f"not a notebook file ({suffix}): hand in the .ipynb file")
 
 
-def collect(inputs: Iterable[str | Path]) -> list[Item]:
-    """Every hand-in found in the files and folders given, in a stable order."""
+def collect(inputs: Iterable[str | Path], unpack: Path | None = None,
+            max_bytes: int = DEFAULT_MAX_BYTES) -> list[Item]:
+    """Every hand-in found in the files and folders given, in a stable order, each with who it is from where
+    a learning platform's file naming tells. Zip archives (a platform's "download all submissions") are
+    opened into ``unpack`` (a private folder) when it is given, and each of their entries becomes an item."""
+    items = _collect(inputs)
+    if unpack is not None:
+        opened: list[Item] = []
+        for item in items:
+            opened.extend(_open_zip(item, unpack, len(opened), max_bytes) if item.archive else [item])
+        items = opened
+    for item in items:
+        if item.identity is None:
+            item.identity = lms.identify(item.label)
+    return items
+
+
+def _open_zip(item: Item, unpack: Path, index: int, max_bytes: int) -> list[Item]:
+    """The entries of a zip (given by its item) as items labelled ``<zip>/<entry>``; a zip that cannot be
+    opened, and entries that are not extracted, are items with a status."""
+    target = unpack / f"zip{index}-{hashlib.sha256(item.raw).hexdigest()[:8]}"
+    target.mkdir(mode=0o700)
+    try:
+        found = lms.extract(item.path, target, max_member_bytes=max_bytes)
+    except lms.LmsError as exc:
+        why = report.clean_line(f"a zip archive that cannot be opened: {exc}")
+        return [Item(None, item.label, item.raw, status=why)]
+    items: list[Item] = []
+    for entry in _walk(target, target):  # as a folder: checkpoint copies are handled the same way
+        member = entry.label
+        entry.label = f"{item.label}/{member}"
+        entry.raw = item.raw + b"/" + entry.raw
+        entry.identity = lms.identify(member)
+        if entry.archive:
+            entry.path, entry.status = None, "a zip inside the zip, not opened: unzip it and grade the folder inside"
+        items.append(entry)
+    for member, reason in found.problems:
+        label = f"{item.label}/{report.clean_line(member)}"
+        items.append(Item(None, label, item.raw + b"/" + member.encode("utf-8", "surrogateescape"),
+                          status=report.clean_line(reason), identity=lms.identify(member)))
+    if not items:
+        items.append(Item(None, item.label, item.raw, status="a zip archive with no files in it"))
+    return items
+
+
+def _collect(inputs: Iterable[str | Path]) -> list[Item]:
     items: list[Item] = []
     for given in inputs:
         top = Path(given)
@@ -202,6 +253,22 @@ def _text(value: object, where: str) -> str:
     return SURROGATE.sub("\ufffd", text)
 
 
+def _printed(outputs: list, limit: int = 2000) -> list:
+    """The start of a cell's stored standard output, as one stream output (nothing else is kept)."""
+    parts: list[str] = []
+    for output in outputs:
+        if isinstance(output, dict) and output.get("output_type") == "stream" and output.get("name") == "stdout":
+            text = output.get("text", "")
+            if isinstance(text, list) and all(isinstance(t, str) for t in text):
+                text = "".join(text)
+            if isinstance(text, str):
+                parts.append(text)
+        if sum(map(len, parts)) >= limit:
+            break
+    text = SURROGATE.sub("\ufffd", "".join(parts)[:limit])
+    return [{"output_type": "stream", "name": "stdout", "text": text}] if text else []
+
+
 def parse(raw: bytes) -> nbformat.NotebookNode:
     """A notebook built only from the fields grading uses, each checked for its type; raises NotANotebook."""
     if not raw.strip():
@@ -250,8 +317,9 @@ def parse(raw: bytes) -> nbformat.NotebookNode:
         clean = {"cell_type": kind, "source": source, "metadata": {"tags": [SURROGATE.sub("\ufffd", t) for t in tags]}}
         if cell_id is not None:
             clean["id"] = SURROGATE.sub("\ufffd", cell_id)[:64]
-        if kind == "code":  # stored outputs are never used: grading runs the reference's cells afresh
-            clean.update(outputs=[], execution_count=None)
+        if kind == "code":  # grading runs the reference's cells afresh; only what a check printed is kept, to
+            # tell a student whose notebook showed "Right." for an answer graded otherwise (never for a score)
+            clean.update(outputs=_printed(cell.get("outputs", [])), execution_count=None)
         cells.append(clean)
     trotsky = metadata.get("trotsky1940", {})
     return nbformat.from_dict({"cells": cells, "metadata": {"trotsky1940": trotsky if isinstance(trotsky, dict)

@@ -256,9 +256,21 @@ def pytest_runtest_makereport(item, call):
             "outcome": report.outcome,
             "message": _clip(str(report.longrepr)) if report.failed else "",
         }
+        if any(t.startswith("check:") for t in record["tags"]):
+            record["printed"] = _first_line(getattr(item, "test_outputs", None))
         line = sign(record, _KEY["key"]) if "key" in _KEY else json.dumps({"record": record, "mac": ""})
         with open(target, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
+
+
+def _first_line(outputs) -> str:
+    """The first line the cell printed (a check prints its canonical answer there), at most 500 characters."""
+    for output in outputs or []:
+        if output.get("output_type") == "stream" and output.get("name") == "stdout":
+            text = output.get("text", "")
+            text = "".join(text) if isinstance(text, list) else str(text)
+            return text.splitlines()[0][:500] if text else ""
+    return ""
 
 
 def _clip(text: str, head: int = 400, tail: int = 600) -> str:

@@ -62,14 +62,17 @@ class Progress:
                 return
             if self.bar is not None:
                 if not result.graded:
-                    self.bar.write(f"not graded: {label}: {status}", file=self.stream)
+                    kind = getattr(result, "kind", "") if getattr(result, "kind", "") != "graded" else ""
+                    shown = status if kind in ("not attempted", "wrong exercise") else f"not graded: {label}: {status}"
+                    self.bar.write(shown if shown.startswith("not graded") else f"{label}: {shown}", file=self.stream)
                 self.bar.set_postfix_str(self._postfix(report.clean_line(result.submission, 60)), refresh=False)
                 self.bar.update(1)
                 return
             eta = self.eta()
             left = f", about {_clock(eta)} left" if eta is not None and self.done < self.total else ""
             score = f" {sum(v for v in result.scores.values() if isinstance(v, int))} points" if result.graded else ""
-            verdict = status if result.graded else f"NOT GRADED: {status}"
+            plain = result.graded or getattr(result, "kind", "") in ("not attempted", "wrong exercise")
+            verdict = status if plain else f"NOT GRADED: {status}"
             failed = f"; {self.failed} not graded so far" if self.failed else ""
             print(f"[{self.done}/{self.total}] {label}: {verdict}{score} ({result.seconds:.1f} s; "
                   f"{_clock(time.monotonic() - self.started)} elapsed{left}{failed})", file=self.stream, flush=True)

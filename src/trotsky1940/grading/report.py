@@ -15,13 +15,12 @@ error message that quotes either) passes through here before it reaches a termin
 from __future__ import annotations
 
 import csv
-import dataclasses
 import hashlib
 import html
 import io
-import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -31,9 +30,12 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_NAME = 80
 
 
+ANSI = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[0-~])")
+
+
 def clean_text(text: object) -> str:
-    """Text with control characters removed (newlines and tabs kept)."""
-    return CONTROL.sub("", str(text).replace("\r\n", "\n").replace("\t", "    "))
+    """Text with terminal escape sequences and control characters removed (newlines kept, tabs as spaces)."""
+    return CONTROL.sub("", ANSI.sub("", str(text).replace("\r\n", "\n").replace("\t", "    ")))
 
 
 def clean_line(text: object, limit: int = 500) -> str:
@@ -58,12 +60,14 @@ def csv_text(rows: list[list[object]]) -> str:
     return buffer.getvalue()
 
 
-MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&])")
+MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#!|~<>&])")  # inline, after a prefix: '-', '.', '+' start nothing there
 
 
 def md_inline(text: object) -> str:
-    """Student text inside a Markdown line: HTML escaped, Markdown punctuation backslash-escaped."""
-    return MD_SPECIAL.sub(r"\\\1", clean_line(text))
+    """Student text inside a Markdown line (never at its start): the punctuation that starts HTML, emphasis,
+    code, links or tables backslash-escaped, and web addresses kept from becoming links."""
+    escaped = MD_SPECIAL.sub(r"\\\1", clean_line(text))
+    return re.sub(r"(?i)(://|www\.)", lambda m: m.group(1).replace("/", "\\/").replace(".", "\\."), escaped)
 
 
 def md_block(text: object) -> str:
@@ -103,7 +107,8 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 # -- the results folder -----------------------------------------------------------------------------------
-RESULT_FILES = ("gradebook.csv", "feedback", "sandbox.json", "run.json")
+RESULT_FILES = ("gradebook.csv", "questions.csv", "moodle-grading-worksheet.csv", "canvas-gradebook-import.csv",
+                "feedback", "sandbox.json", "run.json", "results.json", "marks.csv")
 
 
 def check_out_folder(out: Path, inputs: list[Path]) -> str:
@@ -119,9 +124,10 @@ def check_out_folder(out: Path, inputs: list[Path]) -> str:
     return ""
 
 
-def archive_previous(out: Path) -> Path | None:
-    """Move the results of an earlier run in ``out`` into ``out/previous/<date and time>/``; return it."""
-    found = [out / name for name in RESULT_FILES if os.path.lexists(out / name)]
+def archive_previous(out: Path, names: tuple[str, ...] = RESULT_FILES, keep: tuple[str, ...] = ()) -> Path | None:
+    """Move the results of an earlier run in ``out`` into ``out/previous/<date and time>/``; return it. Files
+    named in ``keep`` are copied there and stay in place (the teacher's marks)."""
+    found = [out / name for name in names if os.path.lexists(out / name)]
     if not found:
         return None
     stamp = time.strftime("%Y-%m-%dT%H-%M-%S")
@@ -133,6 +139,10 @@ def archive_previous(out: Path) -> Path | None:
     target.mkdir(parents=True)
     for path in found:
         os.rename(path, target / path.name)
+    for name in keep:
+        source = out / name
+        if os.path.isfile(source) and not os.path.islink(source):
+            shutil.copy2(source, target / name)
     return target
 
 
@@ -143,58 +153,9 @@ def write_new_file(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def write_results(grader, results: list, out: Path) -> Path:
-    """Write gradebook.csv (atomically), feedback/, sandbox.json and run.json; return the gradebook's path.
-    Results of an earlier run in ``out`` are kept in ``out/previous/``."""
-    out.mkdir(parents=True, exist_ok=True)
-    archive_previous(out)
-    feedback = out / "feedback"
-    feedback.mkdir()
-    qids = [q.id for q in grader.questions]
-    rows: list[list[object]] = [["submission", "status", *qids, "total", "max"]]
-    used: set[str] = set()
-    for r in results:
-        total = sum(v for v in r.scores.values() if isinstance(v, int)) if r.graded else ""
-        rows.append([r.submission, r.status, *[r.scores.get(q, "") for q in qids], total, grader.max_points])
-        name = r.output_name
-        while name in used:
-            name += "_"
-        used.add(name)
-        write_new_file(feedback / f"{name}.md", feedback_markdown(grader, r, total))
-    gradebook = out / "gradebook.csv"
-    write_atomic(gradebook, csv_text(rows))
-    caps = grader.caps
-    write_atomic(out / "sandbox.json", json.dumps({
-        "layers": caps.layers(), "notes": caps.notes, "root": caps.root,
-        "cgroups": caps.cgroups.describe() if caps.cgroups else None,
-        "limits": dataclasses.asdict(grader.settings.limits),
-        "uids": sorted({u for slot in grader._slots for u in (slot.nbval_uid, slot.kernel_uid) if u is not None}),
-    }, indent=2) + "\n")
-    write_atomic(out / "run.json", json.dumps({
-        "reference": grader.reference_path.name,
-        "submissions": [{"submission": r.submission, "feedback": f"feedback/{r.output_name}.md", "status": r.status,
-                         **r.diagnostics} for r in results],
-    }, indent=2, ensure_ascii=False) + "\n")
-    return gradebook
+def rebuild(out: Path) -> dict:
+    """Re-render the gradebook, feedback pages and exports of a results folder from its results.json and
+    marks.csv (see :func:`trotsky1940.grading.gradebook.rebuild`)."""
+    from .gradebook import rebuild as _rebuild
 
-
-def feedback_markdown(grader, r, total) -> str:
-    lines = [f"# Feedback: {md_inline(r.submission)}", "", f"Exercise: {md_inline(grader.name)}  ",
-             f"Status: {md_inline(r.status)}", ""]
-    if not r.graded:
-        lines += ["This file could not be graded. Ask your teacher, and hand in the notebook again "
-                  "(in JupyterLab: File → Save, then upload the .ipynb file)."]
-        return "\n".join(lines) + "\n"
-    lines += [f"Score: {total} / {grader.max_points}", "", "| Question | Points | Result |", "|---|---|---|"]
-    for q in grader.questions:
-        if q.kind == "reflection":
-            lines.append(f"| {q.id} | for your teacher | reflection |")
-        else:
-            lines.append(f"| {q.id} | {r.scores.get(q.id, 0)} / {q.points} | {r.details.get(q.id, '')} |")
-    wrong = [q for q in grader.auto if r.details.get(q.id) != "right"]
-    if wrong:
-        lines += ["", "## Hints for the questions to look at again", ""]
-        lines += [f"- **{q.id}**: {q.hint}" for q in wrong]
-    for qid, text in r.reflections.items():
-        lines += ["", f"## Your answer to {qid} (marked by your teacher)", "", md_block(text)]
-    return "\n".join(lines) + "\n"
+    return _rebuild(Path(out))
