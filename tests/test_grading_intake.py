@@ -227,3 +227,27 @@ def test_a_notebook_of_another_exercise_says_which_one_it_is(tmp_path):
     assert result.status == ("wrong exercise: this is Exercises 2 (02-the-two-attempts), not Exercises 1 "
                              "(01-background); grade it against exercises/reference/02-the-two-attempts.ipynb")
     assert result.kind == "wrong exercise" and result.scores == {}
+
+
+def test_another_exercise_is_known_by_its_cells_when_its_metadata_is_gone():
+    """A student who copied the cells into a new notebook (no trotsky1940 metadata) is still told which
+    exercise it is, from the ids of its answer cells; a notebook that shares no cell id with any exercise is
+    left to grading (its answers are found by their tags)."""
+    from trotsky1940.build_exercises import build_student
+    from trotsky1940.grading import core
+
+    root = core.paths.repo_root() / "exercises" / "reference"
+    grader = core.Grader(root / "01-background.ipynb", core.Settings(use_sandbox=False, workers=1))
+    try:
+        other = build_student(nbformat.read(root / "02-the-two-attempts.ipynb", as_version=4), "02-the-two-attempts")
+        other.metadata = {}
+        assert grader.which_exercise(other) == "02-the-two-attempts"
+        mine = build_student(nbformat.read(root / "01-background.ipynb", as_version=4), "01-background")
+        mine.metadata = {}
+        assert grader.which_exercise(mine) == "01-background"
+        for cell in mine.cells:
+            cell.id = f"x{id(cell)}"[:12]
+        assert grader.which_exercise(mine) == ""
+        assert grader.siblings["02-the-two-attempts"][0] == "Exercises 2"
+    finally:
+        grader.close()

@@ -445,3 +445,11 @@ def test_entries_follow_the_gradebook_order_and_read_both_identity_forms():
                              {"submission": "c", "status": "error", "graded": False}]}
     assert [(e.submission, e.question, e.name, e.reflection) for e in marking.entries_of(state)] == [
         ("b", "q7", "Bo", "x"), ("b", "q8", "Bo", ""), ("a", "q7", "Al", ""), ("a", "q8", "Al", "")]
+
+
+def test_marks_saved_by_a_spreadsheet_with_semicolons_are_read(tmp_path):
+    path = tmp_path / "marks.csv"
+    path.write_text("submission;name;student_id;question;level;comment;marked_at\n"
+                    " a/x.ipynb ;Ann;1;q7;2;Good, clear;2026-12-01T10:00:00Z\n", encoding="utf-8")
+    marks = marking.read_marks(path)
+    assert list(marks) == [("a/x.ipynb", "q7")] and marks[("a/x.ipynb", "q7")].comment == "Good, clear"

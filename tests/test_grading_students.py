@@ -90,7 +90,7 @@ def test_a_roster_that_is_not_utf8_says_how_to_save_it(tmp_path):
 def test_matching_by_id_email_and_name_in_any_form():
     roster = [Student("101", "Jane Smith", "jane@x.org"), Student("102", "José Álvarez"),
               Student("103", "Li Bo"), Student("104", "Ann Lee"), Student("105", "Ann Lee"), Student("106", "Fay Wu")]
-    found = [Identity(student_id="101", name="J. S."), Identity(email="JANE@x.org"),
+    found = [Identity(student_id="101", name="Jane"), Identity(email="JANE@x.org"),
              Identity(name="jose alvarez"), Identity(name="boli"), Identity(name_in_notebook="Bo, Li"),
              Identity(name="Ann Lee"), Identity(name="Nobody")]
     missing, unmatched = students.match(found, roster)
@@ -99,6 +99,28 @@ def test_matching_by_id_email_and_name_in_any_form():
     assert found[0].name == "Jane Smith"  # the roster's spelling wins
     assert unmatched == [5, 6] and "fits 2 students" in found[5].notes[0]
     assert [s.id for s in missing] == ["104", "105", "106"]
+
+
+def test_an_id_whose_roster_name_disagrees_credits_no_one():
+    """A roster of school ids given for Moodle participant numbers must not hand Jane's work to Ben."""
+    roster = [Student("101", "Ben Ode"), Student("7", "Jane Smith")]
+    jane = Identity(student_id="101", name="Jane Smith", platform="moodle")
+    missing, unmatched = students.match([jane], roster)
+    assert jane.student_id == "7" and jane.matched == "name"  # found by her name instead
+    assert "the roster's id 101 is Ben Ode" in jane.notes[0]
+    assert [s.id for s in missing] == ["101"] and unmatched == []
+
+
+def test_canvas_names_match_the_roster_in_either_order():
+    roster = [Student("1", "Jane Smith"), Student("2", "Zoe Bell")]
+    found = [Identity(name="smithjane", platform="canvas"), Identity(name="bellzoe", platform="canvas")]
+    students.match(found, roster)
+    assert [f.student_id for f in found] == ["1", "2"]
+
+
+def test_an_excel_roster_with_semicolons_and_other_headers(tmp_path):
+    roster = write(tmp_path / "r.csv", "\ufeffStudent ID;Full name;E-mail\n7;Ann Lee;a@x.org\n")
+    assert students.read_roster(roster) == [Student("7", "Ann Lee", "a@x.org")]
 
 
 def test_feedback_file_names_are_plain_and_unique():

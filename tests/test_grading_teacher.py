@@ -86,11 +86,9 @@ def read_csv(path: Path) -> list[list[str]]:
     return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
 
 
-MOODLE_FOLDER = "Exercises 1-7-20261201T0900"
-
-
 def moodle_member(name: str, participant: int) -> str:
-    return f"{MOODLE_FOLDER}/{name}_{participant}_assignsubmission_file_/{NAME}.ipynb"
+    """Moodle's "Download all submissions" with "Download submissions in folders" (Moodle 3.1 to 4.0)."""
+    return f"{name}_{participant}_assignsubmission_file_/{NAME}.ipynb"
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +183,7 @@ def test_feedback_pages_show_answers_hints_and_why_a_right_check_scored_nothing(
     out = moodle_class["out"]
     rows = moodle_class["first"]["by_name"]
     gil = (out / rows["Gil Tan"]["feedback"]).read_text(encoding="utf-8")
-    assert rows["Gil Tan"]["feedback"] == "feedback/gil-tan.html"
+    assert rows["Gil Tan"]["feedback"] == "feedback/gil-tan-107.html"  # name and id: plain, unique, stable
     assert "Why a check that showed" in gil and "changed after its check was run" in gil
     ali = (out / rows["Ali Khan"]["feedback"]).read_text(encoding="utf-8")
     assert "&lt;b&gt;9 January&lt;/b&gt;" in ali and "<b>9 January" not in ali  # the reflection as text
@@ -246,15 +244,50 @@ def test_marks_fold_in_and_a_late_submission_merges(moodle_class):
     late.mkdir()
     nb = named(perfect(), "Fay Wu")
     (late / f"Fay Wu_108_assignsubmission_file_{NAME}.ipynb").write_bytes(dump(nb))
+    bo_bytes = zipfile.ZipFile(moodle_class["zip"]).read(moodle_member("Bo Li", 103))
+    (late / f"Zoe Park_109_assignsubmission_file_{NAME}.ipynb").write_bytes(bo_bytes)  # Bo's file, byte for byte
     third = run_grade(REFERENCE, [late], out, "--roster", str(moodle_class["roster"]))
-    assert third["result"].returncode == 0, third["result"].stderr  # the one file given was graded
+    assert third["result"].returncode == 0, third["result"].stderr  # the files given were graded
     rows = third["by_name"]
     assert rows["Fay Wu"]["status"] == "graded" and rows["Fay Wu"]["student_id"] == "108"
     assert rows["Jane Smith"]["grand_total"] == jane["grand_total"]  # kept, with its mark
     assert rows["Jane Smith"]["graded_at"] == first["Jane Smith"]["graded_at"]
     assert "kept from an earlier run" in rows["Jane Smith"]["notes"]
-    assert len(third["rows"]) == len(second["rows"])  # Fay's "no submission" row became her graded row
+    assert rows["Bo Li"]["status"] == "graded"  # another student's copy of Bo's file takes nothing from Bo
+    zoe = next(r for r in third["rows"] if "Zoe Park_109" in r["submission"])
+    assert "Bo Li" in zoe["same_answers"] and "matches no one on the roster" in zoe["notes"]
+    assert len(third["rows"]) == len(second["rows"]) + 1  # Fay's "no submission" row became her graded row
     assert "no submission" not in third["result"].stdout
+
+
+def gil_label(rows: dict) -> str:
+    return next(label for label in rows if "Gil Tan_107" in label)
+
+
+def test_a_second_download_under_another_name_keeps_every_result_and_mark(moodle_class):
+    out, place = moodle_class["out"], moodle_class["place"]
+    with (out / "gradebook.csv").open(encoding="utf-8", newline="") as handle:
+        before = {r["submission"]: r for r in csv.DictReader(handle) if r["submission"]}
+    again = place / "Downloads"
+    again.mkdir()
+    shutil.copy(moodle_class["zip"], again / "Exercises 1-7 (1).zip")
+    second = run_grade(REFERENCE, [again / "Exercises 1-7 (1).zip"], out, "--roster", str(moodle_class["roster"]))
+    assert second["result"].returncode == 1, second["result"].stderr
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert all(s["kept"] for s in run["submissions"] if s["kind"] == "graded")
+    after = {r["submission"]: r for r in second["rows"] if r["submission"]}
+    assert after.keys() == before.keys()
+    for label, row in before.items():
+        assert {k: after[label][k] for k in ("graded_at", "total", "reflection", "grand_total", "feedback")} == \
+            {k: row[k] for k in ("graded_at", "total", "reflection", "grand_total", "feedback")}, label
+    sheet = read_csv(out / "moodle-grading-worksheet.csv")
+    header = sheet[0]
+    jane = next(r for r in sheet[1:] if r[header.index("Identifier")] == "Participant 101")
+    assert "Careful weighing, well done." in jane[header.index("Feedback comments")]  # the teacher's comment
+    gil = next(r for r in sheet[1:] if r[header.index("Identifier")] == "Participant 107")
+    gil_mark = next(m for (sub, _), m in marking.read_marks(out / "marks.csv").items() if "Gil Tan_107" in sub)
+    # marked after grading: Moodle must see the grade as changed then, or it keeps its older one
+    assert gil[header.index("Last modified (grade)")] == gil_mark.marked_at > before[gil_label(before)]["graded_at"]
 
 
 def test_a_canvas_and_a_google_download(tmp_path):
@@ -299,9 +332,15 @@ def test_fresh_starts_over(tmp_path):
     (folder / "a.ipynb").write_bytes(dump(perfect()))
     out = tmp_path / "out"
     assert run_grade(REFERENCE, [folder], out)["result"].returncode == 0
+    marking.write_marks(out / "marks.csv", {("class/a.ipynb", REFLECTION): marking.Mark(level=2)})
+    refused = run_grade(OTHER, [folder], out)  # another exercise into this exercise's folder
+    assert refused["result"].returncode == 2 and "one results folder per exercise" in refused["result"].stderr
+    assert (out / "marks.csv").exists() and not (out / "previous").exists()
     shutil.move(folder / "a.ipynb", folder / "b.ipynb")
     again = run_grade(REFERENCE, [folder], out, "--fresh")
     assert [r["submission"] for r in again["rows"]] == ["class/b.ipynb"]
+    assert not (out / "marks.csv").exists()  # --fresh moves the marks aside too: nothing is lost
+    assert [p.name for p in (out / "previous").glob("*/marks.csv")] == ["marks.csv"]
     (folder / "c.ipynb").write_bytes(dump(wrong_q1(perfect())))
     late = run_grade(REFERENCE, [folder / "c.ipynb"], out)  # one file given on its own: merged
     assert sorted(r["submission"] for r in late["rows"]) == [str(folder / "c.ipynb"), "class/b.ipynb"]

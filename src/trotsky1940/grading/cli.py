@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime
 import json
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from .. import paths
 from . import core, gradebook, intake, marking, progress, report, students
 
 HELP = "grade submitted exercise notebooks against the teacher's reference notebook"
@@ -74,6 +77,15 @@ def say(text: str, stream=None, quiet: bool = False) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    existed = os.path.lexists(out)
+    code = _run(args)
+    if code == 2 and not existed and out.is_dir() and not any(out.iterdir()):
+        out.rmdir()  # a run that could not start leaves no empty results folder behind
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     out = Path(args.out)
     quiet = args.quiet
@@ -94,8 +106,15 @@ def run(args: argparse.Namespace) -> int:
         given_marks = marking.read_marks(Path(args.marks)) if args.marks else {}
         if args.marks and not Path(args.marks).is_file():
             raise marking.MarksError(f"no marks file {args.marks}")
-        previous = None if args.fresh else gradebook.load_state(out)
-        gradebook.read_marks(out)  # a damaged marks.csv stops the run before anything is graded
+        previous = None if args.fresh else gradebook.load_state(out)  # --fresh: even a damaged one goes aside
+        exercise = Path(args.reference).stem
+        if previous is not None and previous.get("exercise") != exercise and not args.fresh:
+            raise gradebook.StateError(
+                f"--out {out} holds the results of {previous.get('title', '')} ({previous.get('exercise')}), not "
+                f"{exercise}: use one results folder per exercise (e.g. --out results/{exercise[:2]}), or --fresh "
+                "to move those results and their marks aside")
+        if not args.fresh:
+            gradebook.read_marks(out)  # a damaged marks.csv stops the run before anything is graded
     except (students.RosterError, marking.MarksError, gradebook.StateError) as exc:
         say(f"grade: {exc}", sys.stderr)
         return 2
@@ -116,9 +135,9 @@ def run(args: argparse.Namespace) -> int:
         if previous is not None:
             if previous.get("reference_sha256") == grader.sha256:
                 earlier = [e for e in previous["submissions"] if isinstance(e, dict) and e.get("submission")]
-                grader.previous = {e["submission"]: e for e in earlier}
-                say(f"{len(earlier)} results of earlier runs in {out} are kept; new and changed files are graded",
-                    quiet=quiet)
+                grader.keep_from(earlier)
+                say(f"{out} holds {len(earlier)} results of earlier runs: unchanged files keep theirs, new and "
+                    "changed files are graded, and results of files not given now are kept", quiet=quiet)
             else:
                 say(f"the reference has changed since the last run into {out}: only the files given now are "
                     "graded, and the earlier results are moved to previous/", quiet=quiet)
@@ -128,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         if not items:
             say("grade: no submissions found (give notebook files, folders or zips that hold them)", sys.stderr)
             return 2
-        say(f"{len(items)} files found; the reference is checked alongside the first of them", quiet=quiet)
+        say(f"{plural(len(items), 'file')} found; the reference is checked alongside the first of them", quiet=quiet)
         reference = grader.start_reference_check()  # runs alongside the first submissions
         shown = progress.Progress(len(items), quiet=quiet)
         try:
@@ -141,20 +160,17 @@ def run(args: argparse.Namespace) -> int:
             say(f"grade: {exc}", sys.stderr)
             return 2
         state = build_state(grader, results, earlier, roster)
-        gradebook.archive(out)
-        if given_marks:
-            merged = marking.read_marks(out / gradebook.MARKS)
-            for key, mark in given_marks.items():
-                if key not in merged or str(mark.marked_at) >= str(merged[key].marked_at):
-                    merged[key] = mark
-            marking.write_marks(out / gradebook.MARKS, merged)
+        gradebook.archive(out, keep_marks=not args.fresh)
+        merge_marks(out, given_marks, {r.moved_from: r.submission for r in results if r.moved_from})
         gradebook.save_state(out, state)
         write_run_files(grader, results, state, out)
         summary = gradebook.rebuild(out)
     finally:
         grader.close()
     graded = sum(r.kind == "graded" for r in results)
-    say(f"{graded} of {len(results)} files graded in {time.monotonic() - started:.1f} s; "
+    kept = sum(r.kind == "graded" and r.kept for r in results)
+    unchanged = f" ({kept} of them unchanged since an earlier run, and kept)" if kept else ""
+    say(f"{graded} of {plural(len(results), 'file')} graded{unchanged} in {time.monotonic() - started:.1f} s; "
         f"gradebook: {summary['gradebook']} ({summary['rows']} rows)", quiet=quiet)
     for r in results:
         if r.kind != "graded":
@@ -165,20 +181,51 @@ def run(args: argparse.Namespace) -> int:
     return 0 if graded == len(results) else 1
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def merge_marks(out: Path, given: dict, moved: dict[str, str]) -> None:
+    """Fold marks from --marks into out/marks.csv (the newer mark wins), and carry the marks of a file given
+    under another path this time over to that path."""
+    if not given and not moved:
+        return
+    merged = marking.read_marks(out / gradebook.MARKS)
+    for submission, question in list(merged):
+        if submission in moved and (moved[submission], question) not in merged:
+            merged[(moved[submission], question)] = merged.pop((submission, question))
+    for key, mark in given.items():
+        if key not in merged or marking_time(mark) >= marking_time(merged[key]):
+            merged[key] = mark
+    marking.write_marks(out / gradebook.MARKS, merged)
+
+
+def marking_time(mark) -> str:
+    """A mark's time as ISO 8601 UTC text (comparable), also when a spreadsheet rewrote it as 02/12/2026 00:06."""
+    text = str(mark.marked_at or "").strip()
+    for pattern in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
+                    "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y %H:%M"):
+        try:
+            return datetime.datetime.strptime(text, pattern).strftime("%Y-%m-%dT%H:%M:%SZ")
+        except ValueError:
+            continue
+    return text
+
+
 def build_state(grader: core.Grader, results: list[core.Result], earlier: list[dict],
                 roster: list[students.Student] | None) -> dict:
     """The results.json of this run: this run's results, and earlier results of files not given this time."""
-    given = {r.submission for r in results}
-    files = {r.sha256 for r in results if r.sha256}  # the same file given under another path replaces its row
-    kept = [core.Result.from_entry(e) for e in earlier if e["submission"] not in given and e.get("sha256") not in files]
+    given = {r.submission for r in results} | {r.moved_from for r in results if r.moved_from}
+    kept = [core.Result.from_entry(e) for e in earlier if e["submission"] not in given]
     everything = sorted([*results, *kept], key=lambda r: r.submission)
     notes: dict[str, list[str]] = {r.submission: list(r.identity.notes) for r in everything}
     for r in kept:
         notes[r.submission].append(f"kept from an earlier run (graded {r.graded_at or 'earlier'}; not given this time)")
+    for r in results:
+        if r.moved_from:
+            notes[r.submission].append(f"the same file as {r.moved_from} in an earlier run: its result and marks kept")
     missing: list[students.Student] = []
     if roster is not None:
-        for r in everything:
-            r.identity.notes = []
         missing, unmatched = students.match([r.identity for r in everything], roster)
         for index in unmatched:
             if everything[index].kind in core.KEPT:
@@ -202,7 +249,9 @@ def build_state(grader: core.Grader, results: list[core.Result], earlier: list[d
         entry = r.to_entry()
         entry["notes"] = list(dict.fromkeys(notes[r.submission]))
         entries.append(entry)
-    gradebook.assign_feedback_names(entries)
+    names = {e["submission"]: e.get("feedback", "") for e in earlier}
+    names.update({r.submission: names.get(r.moved_from, "") for r in results if r.moved_from})
+    gradebook.assign_feedback_names(entries, names)
     return {"format": gradebook.FORMAT, "exercise": grader.name, "title": grader.title, "heading": grader.heading,
             "reference": grader.reference_path.name, "reference_sha256": grader.sha256,
             "questions": [q.as_dict() for q in grader.questions], "graded_at": core.now(),
@@ -248,5 +297,9 @@ def report_class(state: dict, summary: dict, out: Path, quiet: bool) -> None:
         say(f"for import: {out / name}{left}", quiet=quiet)
     say(f"feedback to hand back: {out / 'feedback'}/ ({summary['pages']} pages, HTML and Markdown)", quiet=quiet)
     if summary["unmarked"]:
-        say(f"reflections to mark: {summary['unmarked']}: make mark RESULTS={out} (or open "
+        shown = out if Path.cwd().resolve() == paths.repo_root().resolve() else out.resolve()
+        say(f"reflections to mark: {summary['unmarked']}: make mark RESULTS={shown} (or open "
             "teachers/mark-reflections.ipynb); each mark goes into the gradebook and the pages at once", quiet=quiet)
+    for submission in summary["orphan_marks"]:
+        say(f"  a mark in {out / gradebook.MARKS} belongs to no submission here (kept, not counted): {submission}",
+            quiet=quiet)

@@ -96,6 +96,7 @@ class Result:
     shown_right: dict[str, str] = field(default_factory=dict)  # answers the student's notebook showed "Right." for
     fingerprint: str = ""  # of the answer cells as written, spaces folded: finds identical submissions
     kept: bool = False  # taken unchanged from an earlier run
+    moved_from: str = ""  # the earlier run knew this same file under this other path
 
     ENTRY_FIELDS = ("submission", "status", "kind", "graded", "sha256", "graded_at", "scores", "details",
                     "answers", "reflections", "shown_right", "fingerprint")
@@ -277,6 +278,9 @@ class Grader:
         self.answer_ids = {self.reference.cells[q.answer_cell].get("id") for q in self.questions} - {None}
         self.siblings = sibling_exercises(self.reference_path)
         self.previous: dict[str, dict] = {}  # submission -> its entry in an earlier run's results.json
+        self.previous_by_sha: dict[str, list[dict]] = {}
+        self.given: set[str] = set()  # the submissions of this run
+        self.claimed: set[str] = set()  # earlier submissions whose file is given again under another name
         self.run_id = f"{os.getpid()}-{secrets.token_hex(4)}"
         sandbox.become_subreaper()
         try:
@@ -562,8 +566,12 @@ class Grader:
         if not result.identity.name:
             result.identity.name = result.identity.name_in_notebook
         earlier = self.previous.get(item.label)
+        if earlier is None:
+            earlier = self._moved(result)
         if earlier is not None and earlier.get("sha256") == result.sha256 and earlier.get("kind") in KEPT:
             result.restore(earlier)  # unchanged since it was graded: kept, with the time it was graded
+            if earlier["submission"] != result.submission:
+                result.moved_from = earlier["submission"]
             return
         other = self.which_exercise(notebook)
         if other and other != self.name:
@@ -599,6 +607,27 @@ class Grader:
         result.graded, result.kind, result.graded_at = True, "graded", now()
         notes = [n for n in (item.note, problem and f"{problem}; questions not reached score 0") if n]
         result.status = "graded" + (f" ({'; '.join(notes)})" if notes else "")
+
+    def keep_from(self, entries: list[dict]) -> None:
+        """Results of an earlier run into the same folder: an unchanged file keeps its result (and marks)."""
+        self.previous = {e["submission"]: e for e in entries}
+        self.previous_by_sha = {}
+        for entry in entries:
+            if entry.get("sha256"):
+                self.previous_by_sha.setdefault(entry["sha256"], []).append(entry)
+
+    def _moved(self, result: Result) -> dict | None:
+        """The earlier result of the same file from the same student, given this time under another path
+        (a zip downloaded again under another name, a folder moved); None when there is none."""
+        with self._lock:
+            for entry in self.previous_by_sha.get(result.sha256, []):
+                label = entry["submission"]
+                if label in self.given or label in self.claimed:
+                    continue
+                if same_person(entry.get("identity") or {}, result.identity, label, result.submission):
+                    self.claimed.add(label)
+                    return entry
+        return None
 
     def which_exercise(self, notebook) -> str:
         """The exercise a notebook was made from: its metadata, else the answer cells it shares (by cell id)
@@ -639,7 +668,9 @@ class Grader:
                 on_done(result)
             return result
 
-        return list(self.pool.map(one, list(items)))
+        items = list(items)
+        self.given = {item.label for item in items}
+        return list(self.pool.map(one, items))
 
 
 def _source(cell) -> str:
@@ -735,3 +766,15 @@ def reflection_text(qid: str, source: str | None) -> str:
                 and isinstance(value.value, str):
             return value.value.strip()
     return text
+
+
+def same_person(earlier: dict, now: students.Identity, earlier_label: str, label: str) -> bool:
+    """Whether an earlier result and this one are from the same student, as far as the file names tell: the
+    platform's id where both have one, else the name, else the file's own name."""
+    if earlier.get("platform_id") and now.platform_id:
+        return earlier.get("platform") == now.platform and earlier["platform_id"] == now.platform_id
+    before = earlier.get("name_in_notebook") or earlier.get("name") or ""
+    after = now.name_in_notebook or now.name
+    if before and after:
+        return students.fold(before) == students.fold(after)
+    return Path(earlier_label).name == Path(label).name

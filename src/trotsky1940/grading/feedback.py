@@ -55,8 +55,10 @@ def content(state: dict, entry: dict, row: dict, marks: dict) -> dict:
     """Everything one page says, as plain (unescaped) text, for both renderings."""
     person = entry.get("identity") or {}
     name = person.get("name") or person.get("student_id") or ""
+    from .gradebook import student_status
+
     page: dict = {"name": name, "submission": entry.get("submission", ""), "heading": state.get("heading", ""),
-                  "status": entry.get("status", ""), "kind": entry.get("kind", ""),
+                  "status": student_status(entry), "kind": entry.get("kind", ""),
                   "graded_at": entry.get("graded_at", ""), "questions": [], "hints": [], "mismatches": [],
                   "reflections": []}
     if entry.get("kind") != "graded":
@@ -120,7 +122,8 @@ def markdown(page: dict) -> str:
         lines += ["", "## Hints for the questions to look at again", ""]
         lines += [f"- **{m(qid)}**: {m(hint)}" for qid, hint in page["hints"]]
     for r in page["reflections"]:
-        lines += ["", f"## Your answer to {m(r['id'])} (marked by your teacher)", "", report.md_block(r["text"]), ""]
+        lines += ["", f"## Your answer to {m(r['id'])} (your teacher marks this one)", "",
+                  report.md_block(r["text"]), ""]
         if r["level"] is None:
             lines.append("Not marked yet.")
         else:
@@ -161,7 +164,7 @@ def html_page(page: dict) -> str:
             parts += [f"<li><strong>{h(qid)}</strong>: {h(hint)}</li>" for qid, hint in page["hints"]]
             parts.append("</ul>")
         for r in page["reflections"]:
-            parts += [f"<h2>Your answer to {h(r['id'])} (marked by your teacher)</h2>",
+            parts += [f"<h2>Your answer to {h(r['id'])} (your teacher marks this one)</h2>",
                       f"<pre>{h(r['text'] or '(no answer)')}</pre>"]
             if r["level"] is None:
                 parts.append("<p>Not marked yet.</p>")

@@ -66,10 +66,12 @@ def save_state(out: Path, state: dict) -> None:
     report.write_atomic(Path(out) / STATE, json.dumps(state, indent=1, ensure_ascii=False) + "\n")
 
 
-def archive(out: Path) -> Path | None:
-    """Move what an earlier run wrote into ``out/previous/<date and time>/`` (marks.csv is copied there and
-    stays in place); return that folder."""
-    return report.archive_previous(out, WRITTEN, keep=(MARKS,))
+def archive(out: Path, keep_marks: bool = True) -> Path | None:
+    """Move what an earlier run wrote into ``out/previous/<date and time>/`` and return that folder. marks.csv
+    is copied there and stays in place, unless ``keep_marks`` is false (``--fresh``): then it is moved too."""
+    if keep_marks:
+        return report.archive_previous(out, WRITTEN, keep=(MARKS,))
+    return report.archive_previous(out, (*WRITTEN, MARKS))
 
 
 # -- identities and names --------------------------------------------------------------------------------
@@ -82,22 +84,35 @@ def display_name(entry: dict) -> str:
     return person.get("name") or person.get("student_id") or entry.get("submission", "")
 
 
-def assign_feedback_names(entries: list[dict]) -> None:
-    """Give each entry a plain, unique feedback file name from the student's name or id (``feedback/<stem>``)."""
+def assign_feedback_names(entries: list[dict], earlier: dict[str, str] | None = None) -> None:
+    """Give each entry a plain, unique feedback file name (``feedback/<stem>``) from the student's name and id
+    (``jane-smith-101``), else one of them, else the file's name. A submission keeps the name an earlier run
+    gave it (``earlier``: submission -> name), so pages already handed out still match."""
     from .students import file_stem
 
     used: set[str] = set()
+    pending = []
     for entry in entries:
         if not entry.get("submission"):
             continue
+        kept = (earlier or {}).get(entry["submission"], "")
+        if kept.startswith("feedback/") and kept not in used:
+            entry["feedback"] = kept
+            used.add(kept)
+        else:
+            pending.append(entry)
+    for entry in pending:
         person = who(entry)
-        stem = file_stem(person.get("name", ""), person.get("student_id", ""), Path(entry["submission"]).stem)
-        name, n = stem, 1
-        while name in used:
+        name, sid = person.get("name", ""), person.get("student_id", "")
+        stem = file_stem(name, sid, Path(entry["submission"]).stem)
+        if name and sid and file_stem(name, "", "") != "submission":
+            stem = f"{file_stem(name, '', '')}-{file_stem('', sid, '')}"[:80]
+        candidate, n = f"feedback/{stem}", 1
+        while candidate in used:
             n += 1
-            name = f"{stem}-{n}"
-        used.add(name)
-        entry["feedback"] = f"feedback/{name}"
+            candidate = f"feedback/{stem}-{n}"
+        used.add(candidate)
+        entry["feedback"] = candidate
 
 
 def same_answers(entries: list[dict]) -> dict[str, list[str]]:
@@ -208,32 +223,45 @@ def write_csv(path: Path, header: list[str], table: list[dict]) -> None:
 
 
 # -- exports for learning platforms ----------------------------------------------------------------------
-def export_rows(state: dict, table: list[dict]) -> list[dict]:
-    """What the platform exports need, one dict per gradebook row that names a student."""
+def student_status(entry: dict) -> str:
+    """The status as a student may read it (without the teacher's instructions, e.g. which reference to use)."""
+    status = str(entry.get("status", ""))
+    return status.split(";")[0] if entry.get("kind") == "wrong exercise" else status
+
+
+def export_rows(state: dict, table: list[dict], marks: dict) -> list[dict]:
+    """What the platform exports need, one dict per gradebook row that names a student. The comment is what a
+    student reads on the platform: the points, and the teacher's own comments on the reflection."""
     by_submission = {e.get("submission"): e for e in state["submissions"]}
+    mine = marks_for(state, marks)
     result = []
     for row in table:
         if not row["submission"]:  # a roster student with no submission: nothing to import
             continue
         entry = by_submission.get(row["submission"], {})
         grade = row["grand_total"] if row["grand_total"] != "" else row["total"]
-        comment = row["status"] if row["status"] != "graded" else (
-            f"{row['total']} of {row['max']} auto-graded points"
-            + (f"; reflection {row['reflection']} of {row['grand_max'] - row['max']}" if row["reflection"] != ""
-               else "; reflection not marked yet"))
+        given = mine.get(row["submission"], {}) if entry.get("kind") == "graded" else {}
+        if entry.get("kind") != "graded":
+            comment = student_status(entry)
+        else:
+            comment = f"{row['total']} of {row['max']} auto-graded points"
+            comment += (f"; reflection: level {row['reflection']} of {row['grand_max'] - row['max']}"
+                        if row["reflection"] != "" else "; reflection not marked yet")
+            comment += "".join(f". {m.comment}" for _, m in sorted(given.items()) if m.comment.strip())
+        times = [str(row.get("graded_at") or ""), *(str(m.marked_at or "") for m in given.values())]
         result.append({"name": row["name"], "student_id": row["student_id"], "email": row["email"],
                        "platform": who(entry).get("platform", ""), "platform_id": who(entry).get("platform_id", ""),
                        "grade": grade if grade != "" else None,
                        "max_grade": row["grand_max"], "status": row["status"], "comment": comment,
-                       "graded_at": row.get("graded_at", "")})
+                       "graded_at": max(times)})  # Moodle keeps a grade changed after this time
     return result
 
 
-def write_exports(out: Path, state: dict, table: list[dict]) -> dict[str, list]:
+def write_exports(out: Path, state: dict, table: list[dict], marks: dict) -> dict[str, list]:
     """Write the Moodle and Canvas import files for the rows those platforms identify; {file: skipped rows}."""
     from . import exports
 
-    rows_ = export_rows(state, table)
+    rows_ = export_rows(state, table, marks)
     grand_max = table[0]["grand_max"] if table else 0
     written: dict[str, list] = {}
     platforms = {r["platform"] for r in rows_}
@@ -269,13 +297,15 @@ def rebuild(out: Path) -> dict:
     header, table = rows(state, marks)
     write_csv(out / GRADEBOOK, header, table)
     report.write_atomic(out / QUESTIONS, report.csv_text(questions_rows(state)))
-    exported = write_exports(out, state, table)
+    exported = write_exports(out, state, table, marks)
     pages = feedback.write_all(out, state, marks, table)
     reflective = [q["id"] for q in state["questions"] if q["kind"] == "reflection"]
     graded = [r for r in table if r["status"].startswith("graded")]
     unmarked = sum(1 for r in graded for q in reflective if r[q] == "")
+    known = {e.get("submission") for e in state["submissions"]}
+    orphans = sorted({submission for submission, _ in marks if submission not in known})
     return {"gradebook": out / GRADEBOOK, "rows": len(table), "pages": pages, "exports": exported,
-            "unmarked": unmarked}
+            "unmarked": unmarked, "orphan_marks": orphans}
 
 
 def remove_stale(folder: Path, keep: set[str]) -> None:

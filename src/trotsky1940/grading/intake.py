@@ -8,8 +8,9 @@ Used by the grader (:mod:`trotsky1940.grading.core`), outside every sandbox; it 
   ``x.ipynb.json``) and a copy found only in ``.ipynb_checkpoints`` are graded with a note; a symbolic link
   to a folder and files of other kinds get a row saying what was found.
 - A ``.zip`` (a learning platform's "download all submissions") is opened safely by
-  :func:`trotsky1940.grading.lms.extract` into a private folder, and each entry becomes an item labelled
-  ``<zip>/<entry>``; entries it does not extract get a row saying why.
+  :func:`trotsky1940.grading.lms.extract` into a private folder, and each entry becomes an item labelled by
+  its path inside the zip (so a second download, whatever its file is called, gives the same labels;
+  ``<zip>/<entry>`` where two zips hold the same path); entries it does not extract get a row saying why.
 - Each item carries who it is from, where the platform's file naming tells (:func:`lms.identify`).
 - A file is opened without following links and without blocking, checked to be a regular file on the open
   descriptor, and read up to a size cap (default 20 MB).
@@ -49,6 +50,7 @@ class Item:
     note: str = ""  # said next to "graded" when it is (e.g. read from a checkpoint copy)
     identity: lms.Identity | None = None  # who it is from, by a learning platform's file naming
     archive: bool = False  # a zip, opened by collect() when it is given a folder to unpack into
+    long_label: str = ""  # for an entry of a zip: "<zip>/<entry>", used when two zips hold the same entry
 
     @property
     def output_name(self) -> str:
@@ -108,6 +110,13 @@ def collect(inputs: Iterable[str | Path], unpack: Path | None = None,
         for item in items:
             opened.extend(_open_zip(item, unpack, len(opened), max_bytes) if item.archive else [item])
         items = opened
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.label] = counts.get(item.label, 0) + 1
+    for item in items:  # an entry of a zip is known by its path inside the zip (the same in a second download
+        # of it, whatever that one is called); two zips with the same entry keep the zip's name in front
+        if counts[item.label] > 1 and item.long_label:
+            item.label = item.long_label
     for item in items:
         if item.identity is None:
             item.identity = lms.identify(item.label)
@@ -115,8 +124,8 @@ def collect(inputs: Iterable[str | Path], unpack: Path | None = None,
 
 
 def _open_zip(item: Item, unpack: Path, index: int, max_bytes: int) -> list[Item]:
-    """The entries of a zip (given by its item) as items labelled ``<zip>/<entry>``; a zip that cannot be
-    opened, and entries that are not extracted, are items with a status."""
+    """The entries of a zip (given by its item) as items labelled by their path in the zip; a zip that cannot
+    be opened, and entries that are not extracted, are items with a status."""
     target = unpack / f"zip{index}-{hashlib.sha256(item.raw).hexdigest()[:8]}"
     target.mkdir(mode=0o700)
     try:
@@ -127,16 +136,17 @@ def _open_zip(item: Item, unpack: Path, index: int, max_bytes: int) -> list[Item
     items: list[Item] = []
     for entry in _walk(target, target):  # as a folder: checkpoint copies are handled the same way
         member = entry.label
-        entry.label = f"{item.label}/{member}"
+        entry.long_label = f"{item.label}/{member}"
         entry.raw = item.raw + b"/" + entry.raw
         entry.identity = lms.identify(member)
         if entry.archive:
             entry.path, entry.status = None, "a zip inside the zip, not opened: unzip it and grade the folder inside"
         items.append(entry)
     for member, reason in found.problems:
-        label = f"{item.label}/{report.clean_line(member)}"
+        label = report.clean_line(member)
         items.append(Item(None, label, item.raw + b"/" + member.encode("utf-8", "surrogateescape"),
-                          status=report.clean_line(reason), identity=lms.identify(member)))
+                          status=report.clean_line(reason), identity=lms.identify(member),
+                          long_label=f"{item.label}/{label}"))
     if not items:
         items.append(Item(None, item.label, item.raw, status="a zip archive with no files in it"))
     return items

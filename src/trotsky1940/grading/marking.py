@@ -281,7 +281,9 @@ def read_marks(path: Path) -> dict[tuple[str, str], Mark]:
         raise MarksError(f"{path}, line {line}: not UTF-8 text; save the file as CSV UTF-8") from None
     if not text.strip():
         return {}
-    reader = csv.reader(io.StringIO(text, newline=""))
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","  # a spreadsheet that saved with ';'
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [h.strip() for h in next(reader)]
         missing = [c for c in COLUMNS if c not in header]
@@ -303,7 +305,7 @@ def read_marks(path: Path) -> dict[tuple[str, str], Mark]:
                 raise MarksError(f"{path}, line {line}: {len(row)} columns where the header has {len(header)} "
                                  f"({','.join(header)})")
             cell = {c: _unguard(row[i]) for c, i in where.items()}
-            key = (cell["submission"], cell["question"].strip())
+            key = (cell["submission"].strip(), cell["question"].strip())  # labels never start or end in a space
             if not key[0] or not key[1]:
                 raise MarksError(f"{path}, line {line}: the submission and the question must not be empty")
             level = cell["level"].strip()

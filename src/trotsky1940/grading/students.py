@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -29,6 +30,11 @@ NAME_CELL_ID = "your-name"
 NAME_PROMPT = re.compile(r"^\s*#*\s*(?:\*\*|__)?\s*your\s+name\s*:?\s*(?:\*\*|__)?\s*:?", re.IGNORECASE)
 NAME_PLACEHOLDER = re.compile(r"\(double-click here[^)]*\)", re.IGNORECASE)
 MAX_NAME = 120
+
+
+ALIASES = {"student id": "id", "student_id": "id", "id number": "id", "identifier": "id", "user id": "id",
+           "full name": "name", "student": "name", "student name": "name", "e-mail": "email",
+           "email address": "email", "e-mail address": "email", "mail": "email"}
 
 
 class RosterError(ValueError):
@@ -90,8 +96,29 @@ def _letters(text: str) -> str:
     return fold(text).replace(" ", "")
 
 
+def _spellings(name: str) -> set[str]:
+    """A name's letters run together in every order of its words (up to four): Canvas's ``smithjane`` is one
+    of "Jane Smith"'s."""
+    words = fold(name).split()
+    if len(words) > 4:
+        return {"".join(words)}
+    return {"".join(order) for order in itertools.permutations(words)}
+
+
+def names_agree(a: str, b: str) -> bool:
+    """Whether two spellings may name the same person: the same words (in any order, run together or not), or
+    one of them a word of the other (a student who wrote only a first name)."""
+    if not a or not b:
+        return True
+    if _spellings(a) & _spellings(b):
+        return True
+    wa, wb = set(fold(a).split()), set(fold(b).split())
+    return bool(wa and wb and (wa <= wb or wb <= wa))
+
+
 def read_roster(path: str | Path) -> list[Student]:
-    """The students of a roster CSV (columns ``id``, ``name``, optional ``email``; any order; UTF-8, a BOM is
+    """The students of a roster CSV (columns ``id``, ``name``, optional ``email``, in any order, also spelt
+    ``student id``, ``full name``, ``e-mail`` …; separated by commas, semicolons or tabs; UTF-8, a BOM is
     fine). Raises :class:`RosterError` naming the file and line of the first problem."""
     path = Path(path)
     try:
@@ -100,10 +127,12 @@ def read_roster(path: str | Path) -> list[Student]:
         raise RosterError(f"cannot read the roster {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise RosterError(f"{path}: not UTF-8 text; save the roster as 'CSV UTF-8' and try again") from None
-    rows = list(csv.reader(io.StringIO(text)))
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first.count)  # Excel writes ';' where ',' is the decimal comma
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     if not rows:
         raise RosterError(f"{path}: the roster is empty; it needs a header row with id and name")
-    header = [h.strip().casefold() for h in rows[0]]
+    header = [ALIASES.get(h.strip().casefold(), h.strip().casefold()) for h in rows[0]]
     missing = [c for c in ("id", "name") if c not in header]
     if missing:
         raise RosterError(f"{path}, line 1: the header needs the columns id and name (and may have email); "
@@ -138,20 +167,30 @@ def match(identities: list[Identity], roster: list[Student]) -> tuple[list[Stude
     by_letters: dict[str, list[Student]] = {}
     for s in roster:
         by_name.setdefault(fold(s.name), []).append(s)
-        by_letters.setdefault(_letters(s.name), []).append(s)
+        for spelling in _spellings(s.name):
+            by_letters.setdefault(spelling, []).append(s)
     found: set[str] = set()
     unmatched: list[int] = []
     for index, who in enumerate(identities):
         student, how = None, ""
-        if who.student_id and who.student_id.casefold() in by_id:
-            student, how = by_id[who.student_id.casefold()], "id"
+        by_number = by_id.get(who.student_id.casefold()) if who.student_id else None
+        if by_number is not None and not (names_agree(who.name, by_number.name) or (
+                who.name_in_notebook and names_agree(who.name_in_notebook, by_number.name))):
+            who.notes.append(f"the roster's id {by_number.id} is {by_number.name}, but this file is named for "
+                             f"{who.name}: not matched by id (check that the roster holds the platform's ids)")
+            by_number = None
+        if by_number is not None:
+            student, how = by_number, "id"
         elif who.email and who.email.casefold() in by_email:
             student, how = by_email[who.email.casefold()], "email"
         else:
-            for candidate in (who.name, who.name_in_notebook):
+            # the platform's name for the file where it gives one (a student may write another's name in
+            # the notebook, or copy a notebook with its name cell), else the name written in the notebook
+            for candidate in ((who.name,) if who.platform and who.name else (who.name, who.name_in_notebook)):
                 if not candidate:
                     continue
                 hits = by_name.get(fold(candidate)) or by_letters.get(_letters(candidate)) or []
+                hits = list(dict.fromkeys(hits))
                 if len(hits) == 1:
                     student, how = hits[0], "name"
                     break
