@@ -30,6 +30,14 @@ pre { white-space: pre-wrap; overflow-wrap: anywhere; border: 1px solid #888; pa
 """
 
 
+def _short(text: str, limit: int = 110) -> str:
+    """The start of a question's text, cut at a word."""
+    line = report.clean_line(text)
+    if len(line) <= limit:
+        return line
+    return line[:limit].rsplit(" ", 1)[0].rstrip(",;:.") + " …"
+
+
 def _rubric_levels(exercise: str) -> dict[int, str]:
     """Level -> the rubric's general description (from teachers/guide.md), or {} when it cannot be read."""
     try:
@@ -107,13 +115,13 @@ def markdown(page: dict) -> str:
     m = report.md_inline
     lines = [f"# Feedback: {m(page['name'] or page['submission'])}", "", f"{m(page['heading'])}  ",
              f"File: {m(page['submission'])}  ", f"Status: {m(page['status'])}  ",
-             f"Graded: {m(page['graded_at'] or 'not graded')}", ""]
+             f"{'Graded' if page['kind'] == 'graded' else 'Checked'}: {m(page['graded_at'] or 'not graded')}", ""]
     if "advice" in page:
         return "\n".join([*lines, m(page["advice"])]) + "\n"
     lines += [f"**Score:** {m(page['score'])}" + (f"; {m(page['grand'])}" if page["grand"] else ""), "",
               "| Question | Your answer (as graded) | Result | Points |", "|---|---|---|---|"]
     for q in page["questions"]:
-        prompt = f": {m(report.clean_line(q['prompt'], 110))}" if q["prompt"] else ""
+        prompt = f": {m(_short(q['prompt']))}" if q["prompt"] else ""
         lines.append(f"| {m(q['id'])}{prompt} | {m(q['answer'])} | {m(q['result'])} | {m(q['points'])} |")
     if page["mismatches"]:
         lines += ["", "## Why a check that showed \u201cRight.\u201d scored no points", ""]
@@ -140,7 +148,8 @@ def html_page(page: dict) -> str:
              '<meta name="viewport" content="width=device-width, initial-scale=1">', f"<title>{h(title)}</title>",
              f"<style>{STYLE}</style>", "</head>", "<body>", "<main>", f"<h1>{h(title)}</h1>",
              f'<p class="meta">{h(page["heading"])}<br>File: {h(page["submission"])}<br>'
-             f'Status: {h(page["status"])}<br>Graded: {h(page["graded_at"] or "not graded")}</p>']
+             f'Status: {h(page["status"])}<br>{"Graded" if page["kind"] == "graded" else "Checked"}: '
+             f'{h(page["graded_at"] or "not graded")}</p>']
     if "advice" in page:
         parts.append(f'<p class="note">{h(page["advice"])}</p>')
     else:
@@ -151,7 +160,7 @@ def html_page(page: dict) -> str:
                   '<th scope="col">Result</th><th scope="col">Points</th></tr></thead>', "<tbody>"]
         for q in page["questions"]:
             css = "right" if q["right"] else "notyet"
-            prompt = f'<br><span class="prompt">{h(report.clean_line(q["prompt"], 110))}</span>' if q["prompt"] else ""
+            prompt = f'<br><span class="prompt">{h(_short(q["prompt"]))}</span>' if q["prompt"] else ""
             parts.append(f'<tr><th scope="row">{h(q["id"])}{prompt}</th><td>{h(q["answer"])}</td>'
                          f'<td class="{css}">{h(q["result"])}</td><td>{h(q["points"])}</td></tr>')
         parts += ["</tbody>", "</table>"]
