@@ -33,8 +33,11 @@ help:
 	@echo "make mark     mark the reflection answers of a graded class (RESULTS=results/01) in an app"
 	@echo "make html     build a static site of every notebook and exercise in site/"
 
+# etc/jupyter/jupyter_server_config.json: the file browser hides exercises/reference/ and exercises/keys/ (Binder
+# applies the same file through ./start).
 lab: $(STUDENT_STAMP)
-	$(BIN)/jupyter lab notebooks/00-start-here.ipynb $(LAB_FLAGS)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/etc/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	  $(BIN)/jupyter lab notebooks/00-start-here.ipynb $(LAB_FLAGS)
 
 # The timeline explorer as a Voila app for a projector: code hidden, on 127.0.0.1 only.
 VOILA_FLAGS = --Voila.ip=127.0.0.1 --port=$(PORT)

@@ -89,6 +89,30 @@ def test_student_notebook_holds_no_answers(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_marking_notes_stay_in_the_reference(name):
+    """Teacher notes (a paragraph that starts with *For the teacher.*) are in the reference and nowhere in what
+    students get (issue 12, item 2)."""
+    ref = nbformat.read(ROOT / "exercises" / "reference" / f"{name}.ipynb", as_version=4)
+    notes = [c for c in ref.cells if c.cell_type == "markdown" and "*For the teacher.*" in c.source]
+    assert notes, "each reference notebook has its marking notes"
+    student = (ROOT / "exercises" / f"{name}.ipynb").read_text(encoding="utf-8")
+    assert "For the teacher" not in student and "Marking notes" not in student
+    built = build_student(ref, name)
+    for before, after in zip(ref.cells, built.cells, strict=True):  # the rest of each cell is untouched
+        if before.cell_type == "markdown" and "*For the teacher.*" in before.source:
+            kept = [p for p in before.source.split("\n\n") if not p.startswith("*For the teacher.*")]
+            assert after.source == "\n\n".join(kept)
+
+
+def test_strip_teacher_notes_keeps_everything_else():
+    from trotsky1940.build_exercises import strip_teacher_notes
+
+    text = "## Q\n\nAsk this.\n\n*For the teacher.* A good answer…\nmore.\n\n**Answer type:** words."
+    assert strip_teacher_notes(text) == "## Q\n\nAsk this.\n\n**Answer type:** words."
+    assert strip_teacher_notes("No notes here.\n\nNone.") == "No notes here.\n\nNone."
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_self_check_gives_instant_feedback(name, capsys):
     ref = nbformat.read(ROOT / "exercises" / "reference" / f"{name}.ipynb", as_version=4)
     ex = exercises.Exercise(name)

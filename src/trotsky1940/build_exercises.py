@@ -8,8 +8,8 @@ builds
 - ``exercises/keys/<name>.json``: per question a salted hash of the canonical answer, the hint and the
   points (what the students' instant self-check needs; never the answer itself);
 - ``exercises/<name>.ipynb``: the student notebook: its "Your name" cell under the title (plain text that the
-  grader reads and never grades; it comes from the reference), answers blanked to ``...``, every output
-  removed, and under each check cell a note saying it has not been checked yet (so that strict nbval on an
+  grader reads and never grades; it comes from the reference), answers blanked to ``...``, the teacher's
+  marking notes (paragraphs that start with *For the teacher.*) removed, every output removed, and under each check cell a note saying it has not been checked yet (so that strict nbval on an
   untouched student notebook fails exactly at the check cells, and nowhere else).
 
 ``--execute`` first re-runs each reference notebook in a fresh kernel (twice: once to read the canonical
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -65,6 +66,17 @@ def build_keys(reference, name: str) -> dict[str, dict]:
     return keys
 
 
+TEACHER_NOTE = re.compile(r"^\s*(\*|_)For the teacher\b")
+
+
+def strip_teacher_notes(source: str) -> str:
+    """A Markdown cell without its teacher-only paragraphs (those that start with *For the teacher.*: marking
+    notes stay in the reference notebook and the guide)."""
+    paragraphs = re.split(r"\n\s*\n", source)
+    kept = [p for p in paragraphs if not TEACHER_NOTE.match(p)]
+    return "\n\n".join(kept) if len(kept) != len(paragraphs) else source
+
+
 def build_student(reference, name: str):
     """The student notebook: the reference with answers blanked and every output removed."""
     student = copy.deepcopy(reference)
@@ -76,6 +88,8 @@ def build_student(reference, name: str):
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
+        elif cell.cell_type == "markdown":
+            cell.source = strip_teacher_notes(cell.source)
     for qid, q in qs.items():
         if q["check_cell"] is not None:
             student.cells[q["check_cell"]].outputs = [nbformat.v4.new_output(

@@ -39,7 +39,8 @@ REQUIREJS = "requirejs@2.3.7"
 NOTEBOOK_DIRS = ("notebooks", "exercises", "teachers")
 MARKDOWN_PAGES = ("README.md", "LICENSE-CONTENT.md", "notebooks/glossary.md", "teachers/guide.md",
                   "exercises/README.md", "data/README.md")
-PLAIN_FILES = ("LICENSE", "CITATION.cff", "environment.yml", "postBuild", "requirements.txt", "Makefile")
+PLAIN_FILES = ("LICENSE", "CITATION.cff", "environment.yml", "postBuild", "start", "requirements.txt", "Makefile",
+               "etc/jupyter/jupyter_server_config.json")
 
 
 def widget_assets(root: Path, static: Path) -> bool:
@@ -137,6 +138,7 @@ def build(out: Path, root: Path | None = None, log=None) -> dict[str, object]:
         pages.append(target)
     for name in PLAIN_FILES:
         if (root / name).exists():
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(root / name, out / name)
     for data_file in sorted((root / "data").glob("*")):
         if data_file.suffix in (".csv", ".json"):
