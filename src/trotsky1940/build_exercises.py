@@ -9,8 +9,9 @@ builds
   points (what the students' instant self-check needs; never the answer itself);
 - ``exercises/<name>.ipynb``: the student notebook: its "Your name" cell under the title (plain text that the
   grader reads and never grades; it comes from the reference), answers blanked to ``...``, the teacher's
-  marking notes (paragraphs that start with *For the teacher.*) removed, every output removed, and under each check cell a note saying it has not been checked yet (so that strict nbval on an
-  untouched student notebook fails exactly at the check cells, and nowhere else).
+  marking notes (paragraphs that start with *For the teacher.*) removed, every output removed, and under
+  each check cell a note saying it has not been checked yet (so that strict nbval on an untouched student
+  notebook fails exactly at the check cells, and nowhere else).
 
 ``--execute`` first re-runs each reference notebook in a fresh kernel (twice: once to read the canonical
 answers, once more so that the stored outputs include the "Right." feedback) and saves it.
