@@ -36,22 +36,15 @@ def make_zip(path: Path, entries: list) -> Path:
 
 def headers(blob: bytes):
     """(offset of each local header, offset of each central directory header), in order."""
-    local, central = [], []
-    at = 0
-    while True:
-        at = blob.find(b"PK\x03\x04", at)
-        if at < 0:
-            break
-        local.append(at)
-        at += 4
-    at = 0
-    while True:
-        at = blob.find(b"PK\x01\x02", at)
-        if at < 0:
-            break
-        central.append(at)
-        at += 4
-    return local, central
+    return _offsets(blob, b"PK\x03\x04"), _offsets(blob, b"PK\x01\x02")
+
+
+def _offsets(blob: bytes, signature: bytes) -> list[int]:
+    found, at = [], blob.find(signature)
+    while at >= 0:
+        found.append(at)
+        at = blob.find(signature, at + 4)
+    return found
 
 
 def patch(path: Path, index: int, *, flags_or: int = 0, file_size: int | None = None) -> None:
