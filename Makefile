@@ -31,7 +31,7 @@ help:
 	@echo "make test     run the whole test suite (creates .venv with the test tools when needed)"
 	@echo "make present  serve the timeline explorer as an app (code hidden) for a projector"
 	@echo "make mark     mark the reflection answers of a graded class (RESULTS=results/01) in an app"
-	@echo "make html     build a static site of every notebook and exercise in site/"
+	@echo "make html     build the static student site in site/ (to publish) and the teacher site in site-teachers/"
 
 # etc/jupyter/jupyter_server_config.json: the file browser hides exercises/reference/ and exercises/keys/ (Binder
 # applies the same file through ./start).
@@ -57,9 +57,11 @@ mark: $(STUDENT_STAMP)
 	echo "marking the reflections in $$results"; \
 	TROTSKY1940_RESULTS="$$results" $(BIN)/voila teachers/mark-reflections.ipynb $(VOILA_FLAGS)
 
-# A static site (no kernel needed) of every notebook and exercise, with the saved widget state.
+# Two static sites (no kernel needed), with the saved widget state: site/ for students (the one to publish) and
+# site-teachers/, which adds the teacher guide, the model answers and the instructor notes (never publish it).
 html: $(STUDENT_STAMP)
-	$(BIN)/python -m trotsky1940 build-site --out site
+	$(BIN)/python -m trotsky1940 build-site --audience student --out site
+	$(BIN)/python -m trotsky1940 build-site --audience teacher --out site-teachers
 
 venv: $(STUDENT_STAMP)
 venv-test: $(TEST_STAMP)
