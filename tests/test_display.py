@@ -41,6 +41,15 @@ def test_source_check_shows_every_version_with_sources(evidence):
     assert "What the source article says" in box._repr_html_()
 
 
+def test_source_check_can_leave_its_conclusion_to_the_student(evidence):
+    dispute = evidence.disputes_by_id["D06"]
+    box = display.source_check("D06", evidence=evidence, conclusion=False)
+    assert dispute.suggested_wording not in str(box) and dispute.suggested_wording not in box._repr_html_()
+    for version in evidence.versions_of("D06"):
+        assert version.claim in str(box)
+    assert "for you to work out" in box._repr_html_()
+
+
 def test_html_is_escaped(evidence):
     card = display.event_card(evidence.events[0].id, evidence=evidence)
     assert "<script" not in card._repr_html_()

@@ -10,7 +10,7 @@ import sys
 import nbformat
 import pytest
 
-from trotsky1940 import exercises
+from trotsky1940 import answer_forms, exercises
 from trotsky1940.build_exercises import build_keys, build_student, questions, stored_text
 
 from .helpers import ROOT
@@ -36,7 +36,7 @@ def test_reference_shape(name):
             assert q["hint"] and q["points"] >= 1
             out = stored_text(ref.cells[q["check_cell"]])
             assert out.startswith(f"{qid}: ") and out.rstrip().endswith("Right."), f"{name} {qid}: {out!r}"
-    assert f'exercises.Exercise("{name}")' in "".join(c.source for c in ref.cells if c.cell_type == "code")
+    assert f'exercises.start("{name}")' in "".join(c.source for c in ref.cells if c.cell_type == "code")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -112,21 +112,77 @@ def test_strip_teacher_notes_keeps_everything_else():
     assert strip_teacher_notes("No notes here.\n\nNone.") == "No notes here.\n\nNone."
 
 
+def wrong_but_readable(form: str, canonical: str) -> str:
+    """An answer in the right form that is not ``canonical``."""
+    parsed = answer_forms.parse_form(form)
+    if parsed.kind == "bool":
+        return str(canonical != "True")
+    if parsed.kind in ("year", "whole", "decimal"):
+        return f"{float(canonical) + 1:g}"
+    letters = canonical.split(",")
+    if parsed.kind == "order":
+        return " ".join(reversed(letters)) if letters != letters[::-1] else " ".join(letters[1:] + letters[:1])
+    others = [letter for letter in parsed.letters if letter not in letters]
+    return " ".join([others[0], *letters[1:]])
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_self_check_gives_instant_feedback(name, capsys):
+def test_self_check_gives_instant_feedback(name, monkeypatch):
     ref = nbformat.read(ROOT / "exercises" / "reference" / f"{name}.ipynb", as_version=4)
-    ex = exercises.Exercise(name)
+    monkeypatch.setattr(exercises, "CURRENT", exercises.Exercise(name))
     for qid, q in questions(ref, name).items():
         if q["kind"] != "auto":
             continue
         canonical = exercises.parse_check_output(stored_text(ref.cells[q["check_cell"]]))[1]
-        right = ex.feedback(qid, canonical)
-        assert right == f"{qid}: {canonical}\nRight."
-        wrong = ex.feedback(qid, "certainly not this")
-        assert wrong.endswith(f"Not yet. Hint: {q['hint']}")
-        assert ex.feedback(qid, ...).endswith("Not yet: replace ... with your answer, then run this cell again.")
-    ex.check(qid, ...)
-    assert "(no answer yet)" in capsys.readouterr().out
+        assert exercises.check_text(qid, q["form"], canonical) == f"{qid}: {canonical}\nRight."
+        wrong = exercises.check_text(qid, q["form"], wrong_but_readable(q["form"], canonical))
+        assert wrong.endswith(f"Hint: {q['hint']}") and not wrong.endswith("Right."), wrong
+        placeholder = exercises.check_text(qid, q["form"], namespace={f"answer_{qid}": "..."})
+        assert placeholder == (f"{qid}: (no answer yet)\nNot yet: write your answer in place of ... in the answer "
+                               "cell, run it, then run this cell again.")
+
+
+def run_cells(sources: list[str]) -> list[list[dict]]:
+    """Run ``sources`` as the cells of a notebook in a real IPython kernel; the outputs of each cell."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(ROOT / "exercises")}}).execute()
+    return [cell.outputs for cell in nb.cells]
+
+
+def shown(outputs: list[dict]) -> str:
+    return "".join(o.get("text", "") + "\n".join(o.get("traceback", [])) for o in outputs)
+
+
+def test_common_slips_end_in_one_friendly_line_not_a_traceback_in_a_real_kernel():
+    check = 'from trotsky1940.exercises import check\ncheck("{q}", "{form}")'
+    skipped, bare, false, not_run, right = run_cells([
+        # the first cell skipped: the answer runs, the check says what to do
+        'answer_q1 = "1929"\n' + check.format(q="q1", form="year"),
+        'from trotsky1940 import exercises\nex = exercises.start("01-background")\nanswer_q6 = B',
+        "answer_q5 = false",
+        check.format(q="q3", form="whole number"),
+        'answer_q3 = "57 years"\n' + check.format(q="q3", form="whole number"),
+    ])
+    assert shown(skipped) == ("q1: (not checked)\nNot yet: first run the cell under \"Run this first\" at the top "
+                              "of the notebook (click it, press Shift+Enter), then the answer cell, then this cell.\n")
+    assert shown(bare) == ('q6: not yet: Python does not know the name B: put your answer in quotes, '
+                           'answer_q6 = "B", then run that cell and this one again.')
+    assert shown(false) == ("q5: not yet: write False with a capital letter: answer_q5 = False, then run that cell "
+                            "and this one again.")
+    assert shown(not_run) == ("q3: (no answer yet)\nNot yet: run the answer cell above first (click it, press "
+                              "Shift+Enter), then run this cell again.\n")
+    assert shown(right) == "q3: 57\nRight.\n"
+    for outputs in (skipped, bare, false, not_run):
+        assert "Traceback" not in shown(outputs) and "NameError" not in shown(outputs)
+
+
+def test_other_errors_keep_their_traceback_in_a_real_kernel():
+    (outputs,) = run_cells(['from trotsky1940 import exercises\nex = exercises.start("01-background")\n'
+                            "print(undefined_name_outside_an_answer)"])
+    assert "NameError" in shown(outputs)
 
 
 @pytest.mark.slow

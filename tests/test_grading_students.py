@@ -136,6 +136,9 @@ def test_feedback_file_names_are_plain_and_unique():
     ("answer_q1 = ...  # replace ... with your answer", True),
     ('answer_q7 = """\nWrite your answer here.\n"""', True),
     ("answer_q1 = ...", True),
+    ('answer_q1 = "..."  # write your answer between the quotes', True),  # as handed out now
+    ("answer_q1 = '...'", True),
+    ('answer_q1 = "1929"', False),
     ("answer_q1 = 1929", False),
     ("answer_q2 = ...", False),  # another question's placeholder is an edit
     ('answer_q7 = """\nWrite your answer here. I think so.\n"""', False),

@@ -364,13 +364,24 @@ def intervals(evidence: datamod.Evidence | None = None) -> tuple[Interval, ...]:
                  for label, a, b, unit in INTERVALS)
 
 
-def durations_chart(evidence: datamod.Evidence | None = None) -> Chart:
-    """Bars for how long things took: years of exile and prison; days from the raid to the attack."""
+def durations_chart(evidence: datamod.Evidence | None = None, only: Sequence[str] | None = None) -> Chart:
+    """Bars for how long things took: years of exile and prison; days from the raid to the attack.
+
+    ``only`` keeps just the bars with these labels (see :data:`INTERVALS`), in that order: an exercise shows
+    the bars its question is about, and no bar that answers a later question.
+    """
     spans = intervals(evidence)
-    groups = [("years", "years"), ("days", "days")]
+    if only is not None:
+        by_label = {s.label: s for s in spans}
+        unknown = [label for label in only if label not in by_label]
+        if unknown:
+            raise ValueError(f"durations_chart: no bar called {unknown[0]!r}; the bars are "
+                             + ", ".join(repr(label) for label in by_label))
+        spans = tuple(by_label[label] for label in only)
+    groups = [(unit, unit) for unit in ("years", "days") if any(s.unit == unit for s in spans)]
     with _style():
-        fig = Figure(figsize=(12, 6.5), layout="constrained")
-        axes = fig.subplots(2, 1, height_ratios=[3, 2])
+        fig = Figure(figsize=(12, 6.5 if len(groups) == 2 else 4.5), layout="constrained")
+        axes = fig.subplots(len(groups), 1, height_ratios=[3, 2] if len(groups) == 2 else None, squeeze=False)[:, 0]
         for ax, (unit, axis_label) in zip(axes, groups, strict=True):
             chosen = [s for s in spans if s.unit == unit]
             ys = range(len(chosen))
@@ -385,7 +396,7 @@ def durations_chart(evidence: datamod.Evidence | None = None) -> Chart:
             ax.set_xlabel(axis_label)
             ax.set_xlim(0, max(s.value for s in chosen) * 1.3)
         axes[0].set_title("How long things took (computed from the dates in the data)")
-        axes[1].legend(handles=[matplotlib.patches.Patch(facecolor=OKABE_ITO["blue"], hatch="//", edgecolor="white",
+        axes[-1].legend(handles=[matplotlib.patches.Patch(facecolor=OKABE_ITO["blue"], hatch="//", edgecolor="white",
                                                          label="approximate: a date known only to the month or year")],
                        loc="upper left", bbox_to_anchor=(0, -0.3), frameon=False)
     parts = [f"{s.label}: {'about ' if s.approximate else ''}{s.value:g} {s.unit}" for s in spans]

@@ -104,8 +104,9 @@ def event_card(event_id: str, evidence: datamod.Evidence | None = None) -> Html:
     return Html("".join(parts), text)
 
 
-def source_check(dispute_id: str, evidence: datamod.Evidence | None = None) -> Html:
-    """A 'Source check' box: what the article says, each version with who gives it, and what we can say."""
+def source_check(dispute_id: str, evidence: datamod.Evidence | None = None, conclusion: bool = True) -> Html:
+    """A 'Source check' box: what the article says, each version with who gives it, and what we can say
+    (``conclusion=False`` leaves that last line out: an exercise that asks students to draw it)."""
     evidence = evidence or datamod.load()
     d = evidence.disputes_by_id[dispute_id]
     versions = evidence.versions_of(dispute_id)
@@ -121,13 +122,16 @@ def source_check(dispute_id: str, evidence: datamod.Evidence | None = None) -> H
         f"<div class='t40-source-check' style='{BOX_STYLE.format(colour='#E69F00', background='#fff6e0')}'>"
         f"<div style='font-size:1.1em'><strong>🔎 Source check {d.id}: {_e(d.topic)}</strong> — {_e(status)}</div>"
         f"{article}<p><strong>What the sources say:</strong></p><ul>{items}</ul>"
-        f"<p><strong>What we can safely say:</strong> {_e(d.suggested_wording)}</p></div>"
+        + (f"<p><strong>What we can safely say:</strong> {_e(d.suggested_wording)}</p>" if conclusion else
+           "<p><strong>What we can safely say:</strong> that is for you to work out.</p>")
+        + "</div>"
     )
     text_lines = [f"Source check {d.id}: {d.topic} ({status})"]
     if d.article_claim:
         text_lines.append(f"The article says: {d.article_claim} [ART]")
     text_lines += [f"- {v.claim} {cite(v.sources)} ({ASSESSMENT_WORDS[v.assessment]})" for v in versions]
-    text_lines.append(f"What we can safely say: {d.suggested_wording}")
+    if conclusion:
+        text_lines.append(f"What we can safely say: {d.suggested_wording}")
     return Html(markup, "\n".join(text_lines))
 
 

@@ -70,6 +70,7 @@ class Question:
     answer_cell: int
     check_cell: int | None
     prompt: str = ""  # the question's first paragraph, for the gradebook's questions.csv and the feedback
+    question_cell: int | None = None
 
     def as_dict(self) -> dict:
         return {"id": self.id, "kind": self.kind, "points": self.points, "hint": self.hint, "prompt": self.prompt}
@@ -269,7 +270,7 @@ class Grader:
         except ExerciseFormatError as exc:
             raise GradingError(f"the reference notebook is not in the exercise format: {exc}") from None
         self.questions = [Question(qid, q["points"], q["kind"], q["hint"], q["answer_cell"], q["check_cell"],
-                                   question_prompt(self.reference.cells[q["question_cell"]]))
+                                   question_prompt(self.reference.cells[q["question_cell"]]), q["question_cell"])
                           for qid, q in qs.items()]
         self.auto = [q for q in self.questions if q.kind == "auto"]
         self.max_points = sum(q.points for q in self.auto)
@@ -277,6 +278,8 @@ class Grader:
         self.sha256 = hashlib.sha256(self.reference_path.read_bytes()).hexdigest()
         self.answer_ids = {self.reference.cells[q.answer_cell].get("id") for q in self.questions} - {None}
         self.siblings = sibling_exercises(self.reference_path)
+        self.variant = str(self.reference.metadata.get(exercises.META_KEY, {}).get("variant", ""))
+        self.option_orders = option_orders(self.reference, [q.question_cell for q in self.questions])
         self.previous: dict[str, dict] = {}  # submission -> its entry in an earlier run's results.json
         self.previous_by_sha: dict[str, list[dict]] = {}
         self.given: set[str] = set()  # the submissions of this run
@@ -581,6 +584,14 @@ class Grader:
                              f"grade it against exercises/reference/{other}.ipynb")
             result.graded_at = now()
             return
+        made_for = self.which_variant(notebook)
+        if made_for is not None and made_for != self.variant:
+            result.kind, result.graded_at = "wrong variant", now()
+            result.status = (f"wrong variant: this notebook was made for {variant_label(made_for)}, not for "
+                             f"{variant_label(self.variant)}; grade it against "
+                             + (f"private/{made_for}/exercises/reference/{self.name}.ipynb" if made_for
+                                else f"the public exercises/reference/{self.name}.ipynb"))
+            return
         answers = self.extract_answers(notebook)
         result.shown_right = self.shown_right(notebook)
         if all(answers[q.id] is None or is_placeholder(q.id, answers[q.id]) for q in self.questions):
@@ -641,6 +652,20 @@ class Grader:
         best = max(counts, key=lambda name: (counts[name], name == self.name))
         return best if counts[best] else ""
 
+    def which_variant(self, notebook) -> str | None:
+        """The class variant a notebook was made for ('' for the public set): its metadata, else whether its
+        multiple-choice questions list their options in this reference's order; None when nothing tells."""
+        meta = notebook.metadata.get(exercises.META_KEY, {})
+        if isinstance(meta, dict) and "generated_from" in meta:
+            return str(meta.get("variant", ""))
+        theirs = option_orders(notebook, None)
+        compared = [cid for cid in self.option_orders if cid in theirs
+                    and sorted(theirs[cid]) == sorted(self.option_orders[cid])]
+        if not compared:
+            return None
+        moved = sum(theirs[cid] != self.option_orders[cid] for cid in compared)
+        return "another variant" if moved * 2 > len(compared) else self.variant
+
     def shown_right(self, notebook) -> dict[str, str]:
         """The answers whose check the student's own notebook shows as "Right." (from its saved outputs)."""
         by_id = {cell.get("id"): cell for cell in notebook.cells if cell.get("id")}
@@ -679,14 +704,37 @@ def _source(cell) -> str:
 
 
 
-KEPT = ("graded", "not attempted", "wrong exercise")
+KEPT = ("graded", "not attempted", "wrong exercise", "wrong variant")
+
+
+def variant_label(variant: str) -> str:
+    return "the public exercises" if not variant else (variant if variant == "another variant" else
+                                                         f"class variant {variant}")
+
+
+def option_orders(notebook, indices: list[int] | None) -> dict[str, tuple[str, ...]]:
+    """{cell id: the option texts in letter order} of the question cells (``indices``, or every Markdown cell)
+    that list options ``- **A** …``."""
+    from ..variants import options
+
+    found = {}
+    cells = notebook.cells if indices is None else [notebook.cells[i] for i in indices]
+    for cell in cells:
+        if cell.get("cell_type") != "markdown" or not cell.get("id"):
+            continue
+        parts = options(_source(cell))
+        if parts:
+            found[cell["id"]] = tuple(" ".join(line.split("**", 2)[-1].split()) if n == 0 else " ".join(line.split())
+                                      for letter in sorted(parts[1]) for n, line in enumerate(parts[1][letter]))
+    return found
 
 
 def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-PLACEHOLDERS = re.compile(r'^answer_(\w+)\s*=\s*(?:\.\.\.|"""\s*Write your answer here\.\s*""")\s*(?:#.*)?$', re.DOTALL)
+PLACEHOLDERS = re.compile(r'^answer_(\w+)\s*=\s*(?:\.\.\.|"\.\.\."|\'\.\.\.\'|"""\s*Write your answer here\.\s*""")'
+                          r'\s*(?:#.*)?$', re.DOTALL)
 
 
 def is_placeholder(qid: str, text: str | None) -> bool:

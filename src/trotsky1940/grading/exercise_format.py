@@ -24,7 +24,8 @@ def cell_tags(cell) -> list[str]:
 
 
 def questions(reference, name: str) -> dict[str, dict]:
-    """The questions of a reference notebook, in order: {id: {points, kind, hint, answer_cell, check_cell}}."""
+    """The questions of a reference notebook, in order:
+    {id: {points, kind, hint, form, objective, question_cell, answer_cell, check_cell}}."""
     found: dict[str, dict] = {}
     for index, cell in enumerate(reference.cells):
         meta = question_meta(cell)
@@ -36,6 +37,7 @@ def questions(reference, name: str) -> dict[str, dict]:
             if kind not in ("auto", "reflection"):
                 raise ExerciseFormatError(f"{name}, cell {index}: kind must be auto or reflection, not {kind!r}")
             found[qid] = {"points": int(meta.get("points", 1)), "kind": kind, "hint": meta.get("hint", ""),
+                          "form": meta.get("form", ""), "objective": meta.get("objective"),
                           "question_cell": index, "answer_cell": None, "check_cell": None}
         for tag in cell_tags(cell):
             for prefix, slot in ((exercises.ANSWER_TAG, "answer_cell"), (exercises.CHECK_TAG, "check_cell")):

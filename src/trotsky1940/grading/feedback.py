@@ -75,6 +75,8 @@ def content(state: dict, entry: dict, row: dict, marks: dict) -> dict:
                              "run every cell, save, and hand it in again.",
             "wrong exercise": "This is the notebook of another exercise. Hand in the notebook of this exercise, "
                               "or ask your teacher to grade it with the other one.",
+            "wrong variant": "This notebook was made for another class set of this exercise. Ask your teacher "
+                             "which notebook to use, or to grade it with the set it was made for.",
         }.get(entry.get("kind", ""), "This file could not be graded. Ask your teacher, and hand in the notebook "
                                      "again (in JupyterLab: File \u2192 Save, then upload the .ipynb file).")
         return page

@@ -226,7 +226,7 @@ def write_csv(path: Path, header: list[str], table: list[dict]) -> None:
 def student_status(entry: dict) -> str:
     """The status as a student may read it (without the teacher's instructions, e.g. which reference to use)."""
     status = str(entry.get("status", ""))
-    return status.split(";")[0] if entry.get("kind") == "wrong exercise" else status
+    return status.split(";")[0] if entry.get("kind") in ("wrong exercise", "wrong variant") else status
 
 
 def export_rows(state: dict, table: list[dict], marks: dict) -> list[dict]:

@@ -63,7 +63,8 @@ class Progress:
             if self.bar is not None:
                 if not result.graded:
                     kind = getattr(result, "kind", "") if getattr(result, "kind", "") != "graded" else ""
-                    shown = status if kind in ("not attempted", "wrong exercise") else f"not graded: {label}: {status}"
+                    plain = kind in ("not attempted", "wrong exercise", "wrong variant")
+                    shown = status if plain else f"not graded: {label}: {status}"
                     self.bar.write(shown if shown.startswith("not graded") else f"{label}: {shown}", file=self.stream)
                 self.bar.set_postfix_str(self._postfix(report.clean_line(result.submission, 60)), refresh=False)
                 self.bar.update(1)
@@ -71,7 +72,7 @@ class Progress:
             eta = self.eta()
             left = f", about {_clock(eta)} left" if eta is not None and self.done < self.total else ""
             score = f" {sum(v for v in result.scores.values() if isinstance(v, int))} points" if result.graded else ""
-            plain = result.graded or getattr(result, "kind", "") in ("not attempted", "wrong exercise")
+            plain = result.graded or getattr(result, "kind", "") in ("not attempted", "wrong exercise", "wrong variant")
             verdict = status if plain else f"NOT GRADED: {status}"
             failed = f"; {self.failed} not graded so far" if self.failed else ""
             print(f"[{self.done}/{self.total}] {label}: {verdict}{score} ({result.seconds:.1f} s; "

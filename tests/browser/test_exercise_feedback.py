@@ -1,0 +1,128 @@
+"""A student's slips in a real JupyterLab: typed with the keyboard, each gets one friendly line, never a
+traceback, and a right answer typed loosely ("CBDA") is read as right."""
+
+from __future__ import annotations
+
+import shutil
+
+import nbformat
+import pytest
+
+from trotsky1940.build_exercises import canonical_answers
+from trotsky1940.grading.exercise_format import questions
+
+from ..helpers import ROOT
+from .conftest import screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+NAME = "01-background"
+
+
+def cell_index(tag: str) -> int:
+    nb = nbformat.read(ROOT / "exercises" / f"{NAME}.ipynb", as_version=4)
+    return next(i for i, c in enumerate(nb.cells) if tag in c.metadata.get("tags", []))
+
+
+def wait_idle(page) -> None:
+    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+                           " === 'idle'", timeout=60_000)
+
+
+def cell(page, index: int):
+    """The DOM node of notebook cell ``index`` (by the notebook's own index: Lab renders cells lazily, so the
+    n-th ``.jp-Cell`` in the page need not be the n-th cell), scrolled into view."""
+    page.evaluate("async i => { const n = window.jupyterapp.shell.currentWidget.content;"
+                  " await n.scrollToItem(i, 'center'); }", index)
+    page.wait_for_function("i => { const node = window.jupyterapp.shell.currentWidget.content.widgets[i].node;"
+                           " return node.isConnected && node.querySelector('.cm-content') !== null; }", arg=index)
+    page.wait_for_timeout(200)
+    return page.evaluate_handle("i => window.jupyterapp.shell.currentWidget.content.widgets[i].node", index)
+
+
+def type_into(page, index: int, text: str) -> None:
+    """Click a cell, select its text and type ``text`` as a student would, then Shift+Enter."""
+    cell(page, index).wait_for_selector(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type(text)
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_timeout(300)
+    wait_idle(page)
+
+
+def run(page, index: int) -> None:
+    cell(page, index).wait_for_selector(".jp-InputArea-prompt").click()  # selects the cell (command mode)
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_timeout(300)
+    wait_idle(page)
+
+
+def output(page, index: int) -> str:
+    area = cell(page, index).query_selector(".jp-OutputArea")
+    return area.inner_text() if area else ""
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)], ids=["laptop", "projector"])
+def test_slips_get_one_friendly_line_in_jupyterlab(lab, browser, size):
+    served = f"exercises-{NAME}-{size[0]}.ipynb"  # a kernel of its own for each size
+    shutil.copy(ROOT / "exercises" / f"{NAME}.ipynb", lab.root / served)
+    ref = nbformat.read(ROOT / "exercises" / "reference" / f"{NAME}.ipynb", as_version=4)
+    answers = canonical_answers(ref, NAME)
+    qs = questions(ref, NAME)
+    order_q = next(q for q, v in qs.items() if v["form"].startswith("order of"))
+    letter_q = next(q for q, v in qs.items() if v["form"].startswith("one letter"))
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        # a workspace of its own, so that the tabs left open here are not restored in other tests' pages
+        page.goto(f"{lab.url}/lab/workspaces/t40-exercise-{size[0]}/tree/{served}?token={lab.token}")
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=90_000)
+        # Lab may restore the tabs of an earlier visit: make this notebook the current one
+        page.evaluate("p => { window.jupyterapp.commands.execute('docmanager:open', {path: p}); }", served)
+        page.wait_for_function("p => { const w = window.jupyterapp.shell.currentWidget;"
+                               " const k = w && w.context && w.context.path === p && w.sessionContext.session &&"
+                               " w.sessionContext.session.kernel; return k && k.status === 'idle'; }",
+                               arg=served, timeout=90_000)
+        setup, letter_answer, letter_check = cell_index("setup"), cell_index(f"answer:{letter_q}"), cell_index(
+            f"check:{letter_q}")
+        # the first cell skipped: the check says to run it, in one line
+        type_into(page, letter_answer, f'answer_{letter_q} = "A"')
+        run(page, letter_check)
+        skipped = output(page, letter_check)
+        assert "Run this first" in skipped and "Traceback" not in skipped
+        run(page, setup)
+        run(page, cell_index("example-answer"))
+        run(page, cell_index("example-check"))
+        assert output(page, cell_index("example-check")).strip().endswith("Right.")
+        # a letter without quotes
+        wrong_letter = next(letter for letter in "ABCD" if letter != answers[letter_q])
+        type_into(page, letter_answer, f"answer_{letter_q} = {wrong_letter}")
+        shown = output(page, letter_answer)
+        assert "put your answer in quotes" in shown and "Traceback" not in shown and "NameError" not in shown
+        run(page, letter_check)
+        assert "put your answer in quotes" in output(page, letter_check)
+        cell(page, letter_answer)
+        screenshot(page, f"exercise-slip-bare-letter-{size[0]}x{size[1]}")
+        # the right order typed as one word, lower case
+        order_answer, order_check = cell_index(f"answer:{order_q}"), cell_index(f"check:{order_q}")
+        type_into(page, order_answer, f'answer_{order_q} = "{answers[order_q].replace(",", "").lower()}"')
+        page.keyboard.press("Shift+Enter")  # the check cell, now selected
+        page.wait_for_timeout(300)
+        wait_idle(page)
+        text = output(page, order_check)
+        assert text.strip().split("\n") == [f"{order_q}: {answers[order_q]}", "Right."]
+        # a format slip: one letter too many
+        type_into(page, order_answer, f'answer_{order_q} = "{answers[order_q].replace(",", "")}E"')
+        page.keyboard.press("Shift+Enter")
+        page.wait_for_timeout(300)
+        wait_idle(page)
+        text = output(page, order_check)
+        assert "write the four letters A, B, C and D, each once, in order" in text and "Hint" not in text
+        cell(page, order_check)
+        screenshot(page, f"exercise-slip-format-{size[0]}x{size[1]}")
+        # nothing in the page is clipped sideways
+        assert page.evaluate("() => document.querySelector('.jp-WindowedPanel-outer, .jp-Notebook')"
+                             ".scrollWidth <= document.querySelector('.jp-WindowedPanel-outer, .jp-Notebook')"
+                             ".clientWidth + 1")
+    finally:
+        context.close()
