@@ -80,14 +80,18 @@ SLIPS = [
     ("q6", "B.", "q6: B", "Right."),
     ("q6", ["B"], "q6: B", "Right."),
     ("q6", "C", "q6: C", "Not yet. Hint: History hint for q6."),
-    ("q6", "E", 'q6: "E" (not in the right form)', 'Not yet: write one letter, A, B, C or D, e.g. "D".'),
-    ("q6", "B or C", 'q6: "B or C" (not in the right form)', 'Not yet: write one letter, A, B, C or D, e.g. "D".'),
+    ("q6", "E", 'q6: "E" (not in the right form)', 'Not yet: write one letter, A, B, C or D, e.g. "A".'),
+    ("q6", "B or C", 'q6: "B or C" (not in the right form)', 'Not yet: write one letter, A, B, C or D, e.g. "A".'),
     ("q7", "C B", "q7: B,C", "Right."),
     ("q7", ["c", "b"], "q7: B,C", "Right."),
     ("q7", "BC", "q7: B,C", "Right."),
     ("q7", "B D", "q7: B,D", "Not yet. Hint: History hint for q7."),
     ("q7", "B", 'q7: "B" (not in the right form)',
      'Not yet: write two different letters from A, B, C, D or E, e.g. "A B".'),
+    ("q9", "50.000", "q9: 50000", "Right."),
+    ("q4", "88,0", "q4: 88", "Right."),
+    ("q1", "1.929", "q1: 1929", "Right."),
+    ("q8", "19.7", "q8: 19.7", "Right."),
     ("q8", "19.7 years", "q8: 19.7", "Right."),
     ("q8", 19.7, "q8: 19.7", "Right."),
     ("q8", "19,7", "q8: 19.7", "Right."),
@@ -126,17 +130,42 @@ def test_format_help_never_gives_a_history_hint_and_hints_only_follow_a_readable
             answer_forms.read(RIGHT[question][0], written)  # readable: the hint is about history
 
 
-def test_format_help_never_shows_the_right_answer_as_its_example(monkeypatch):
+def test_format_help_examples_do_not_depend_on_the_answer(monkeypatch):
+    """An example chosen to avoid the right answer would tell the answer: every question of a form shows the
+    same example, whatever its key."""
     ex = exercises.Exercise("demo")
-    for right in ("D,C,B,A", "A,B,C,D"):
-        ex.keys = {"q2": {"sha256": exercises.salted_hash("demo", "q2", right), "hint": "h"}}
-        monkeypatch.setattr(exercises, "CURRENT", ex)
-        line = exercises.check_text("q2", "order of ABCD", namespace={"answer_q2": "AB"}).split("\n")[1]
-        example = line.split("e.g. ")[1].strip('."')
-        assert answer_forms.read("order of ABCD", example) != right
-    ex.keys = {"q6": {"sha256": exercises.salted_hash("demo", "q6", "D"), "hint": "h"}}
-    line = exercises.check_text("q6", "one letter of ABCD", namespace={"answer_q6": "E"}).split("\n")[1]
-    assert line.endswith('e.g. "A".')
+    monkeypatch.setattr(exercises, "CURRENT", ex)
+    for form, slip, answers in (("order of ABCD", "AB", ("D,C,B,A", "A,B,C,D")), ("one letter of ABCD", "E", "AD"),
+                                ("two letters of ABCDE", "A", ("A,B", "C,D"))):
+        lines = set()
+        for right in answers:
+            ex.keys = {"q": {"sha256": exercises.salted_hash("demo", "q", right), "hint": "h"}}
+            lines.add(exercises.check_text("q", form, namespace={"answer_q": slip}).split("\n")[1])
+        assert len(lines) == 1, lines
+        assert f'e.g. "{answer_forms.example(form)}"' in lines.pop()
+
+
+def test_a_changed_check_cell_gets_one_line(started):
+    assert exercises.check_text("q6", "D", namespace={"answer_q6": "D"}).split("\n") == [
+        "q6: (not checked)",
+        "Not yet: this check cell was changed. Write your answer in the answer cell above, and put this cell back "
+        "as it was (Edit, then Undo)."]
+
+
+@pytest.mark.parametrize(("source", "advice"), [
+    ("answer_q2 = C B D A", 'answer_q2 = "C B D A"'),
+    ("answer_q3 = 57 years", 'answer_q3 = "57 years"'),
+    ("answer_q6 = B.", 'answer_q6 = "B."'),
+    ("answer_q6 = \u201cD\u201d", 'answer_q6 = "D"'),
+    ('answer_q6 = "D', 'answer_q6 = "D"'),
+])
+def test_an_answer_python_cannot_read(started, source, advice):
+    question = source.split(" = ")[0].removeprefix("answer_")
+    text = exercises.check_text(question, RIGHT[question][0], namespace={"In": ["", source]})
+    assert text.split("\n") == [
+        f"{question}: (no answer yet)",
+        f"Not yet: Python cannot read this answer: write it between straight quotes, {advice}, then run that cell "
+        "and this one again."]
 
 
 def test_an_answer_cell_not_run(started):

@@ -137,6 +137,56 @@ def test_references_between_tables_hold(evidence):
         assert version.dispute in evidence.disputes_by_id
 
 
+HISTORIANS = ("patenaude", "kotkin", "conquest", "deutscher", "volkogonov", "mitrokhin", "levine", "miller")
+
+
+def test_historians_are_sources_not_participants(evidence):
+    kinds = {p.id: p.kind for p in evidence.people}
+    assert set(kinds.values()) <= {"participant", "historian", "author"}
+    for pid in HISTORIANS:
+        assert kinds[pid] != "participant", pid
+    for pid in ("trotsky", "mercader", "hansen", "sedova", "siqueiros"):
+        assert kinds[pid] == "participant", pid
+    for event in evidence.events:
+        assert all(kinds[p] == "participant" for p in event.people), event.id
+        assert all(kinds[p] != "participant" for p in event.reported_by), event.id
+    reported = {p for e in evidence.events for p in e.reported_by}
+    assert {"patenaude", "kotkin", "conquest", "deutscher", "mitrokhin", "levine", "miller"} <= reported
+    kotkin = evidence.events_by_id["E013"]
+    assert kotkin.people == ("spigelglas", "guttsait") and kotkin.reported_by == ("kotkin",)
+
+
+@pytest.mark.parametrize(("table", "column", "value", "words"), [
+    ("events.csv", "people", "trotsky;patenaude", "'patenaude' is a historian"),  # a historian took no part
+    ("events.csv", "reported_by", "trotsky", "'trotsky' is a participant"),
+    ("people.csv", "kind", "witness", "not one of the allowed values"),
+])
+def test_participants_and_historians_are_kept_apart(data_copy, table, column, value, words):
+    _, line = set_cell(data_copy, table, 0, column, value)
+    expect_error(data_copy, table, line=line, column=column, words=words)
+
+
+def test_bibliography_fields_agree_with_the_citation(evidence):
+    for source in evidence.sources:
+        for name in ("author", "title", "year", "publisher", "pages"):
+            value = getattr(source, name)
+            assert value is None or value in source.citation, (source.id, name, value)
+    b12 = evidence.sources_by_id["B12"]
+    assert (b12.title, b12.year, b12.publisher, b12.pages) == ("The Death of Leon Trotsky", "2010",
+                                                               "Neurosurgery 67(2)", "417–423")
+    assert evidence.sources_by_id["B13"].pages == "159–174"
+    assert evidence.sources_by_id["B01"].year == "2009"
+    # a university centre's page and a mural site's chronology are not museums
+    assert evidence.sources_by_id["B60"].kind != "museum" and evidence.sources_by_id["B61"].kind == "website"
+    for source in evidence.sources:
+        assert "handed to the project" not in source.citation and "[article on" not in source.citation
+
+
+def test_bibliography_year_is_checked(data_copy):
+    _, line = set_cell(data_copy, "sources.csv", 0, "year", "c. 2009")
+    expect_error(data_copy, "sources.csv", line=line, column="year", words="does not match the pattern")
+
+
 def test_events_are_in_order_and_typed(evidence):
     # rows are in story order: none can have happened before an earlier row's earliest moment
     latest_start = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from trotsky1940 import display
@@ -69,3 +71,30 @@ def test_further_reading_resolves_ids_and_refuses_unknown_ones(evidence):
     assert text.splitlines()[0].startswith("[B12] ") and "Neurosurgery" in text
     with pytest.raises(KeyError, match="B99"):
         display.further_reading("B99", evidence=evidence)
+
+
+def test_tables_align_every_cell_left(evidence):
+    for table in (display.event_table(evidence=evidence), display.who_is_who(evidence=evidence)):
+        markup = table._repr_html_()
+        cells = re.findall(r"<t[hd]\b[^>]*>", markup)
+        assert cells and all("text-align:left" in c for c in cells), [c for c in cells if "left" not in c]
+        assert any("white-space:nowrap" in c for c in cells[:2])  # dates (When, Life) do not wrap
+
+
+def test_who_took_part_lists_participants_and_names_historians_with_the_sources(evidence):
+    table = display.event_table("first-attempt", evidence=evidence)
+    rows = table._repr_html_().split("<tr>")[2:]
+    kotkin_row = next(r for r in rows if "1938 NKVD effort" in r)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", kotkin_row)
+    assert "Spigelglas" in cells[2] and "Kotkin" not in cells[2]
+    assert "According to S. Kotkin." in cells[4] and "[B03]" in cells[4]
+    assert "According to S. Kotkin." in str(table)
+    card = display.event_card("E027", evidence=evidence)
+    assert "Who took part:</strong> Ramón Mercader." in card._repr_html_()
+    assert "According to Bertrand M. Patenaude, Isaac Don Levine." in str(card)
+
+
+def test_source_check_explains_web(evidence):
+    box = display.source_check("D07", evidence=evidence)
+    assert "[WEB]" in str(box) and display.WEB_NOTE in str(box) and display.WEB_NOTE in box._repr_html_()
+    assert display.WEB_NOTE not in str(display.source_check("D17", evidence=evidence))

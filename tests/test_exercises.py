@@ -158,11 +158,12 @@ def shown(outputs: list[dict]) -> str:
 
 def test_common_slips_end_in_one_friendly_line_not_a_traceback_in_a_real_kernel():
     check = 'from trotsky1940.exercises import check\ncheck("{q}", "{form}")'
-    skipped, bare, false, not_run, right = run_cells([
+    skipped, bare, false, unreadable, not_run, right = run_cells([
         # the first cell skipped: the answer runs, the check says what to do
         'answer_q1 = "1929"\n' + check.format(q="q1", form="year"),
         'from trotsky1940 import exercises\nex = exercises.start("01-background")\nanswer_q6 = B',
         "answer_q5 = false",
+        "answer_q2 = C B D A",
         check.format(q="q3", form="whole number"),
         'answer_q3 = "57 years"\n' + check.format(q="q3", form="whole number"),
     ])
@@ -172,10 +173,12 @@ def test_common_slips_end_in_one_friendly_line_not_a_traceback_in_a_real_kernel(
                            'answer_q6 = "B", then run that cell and this one again.')
     assert shown(false) == ("q5: not yet: write False with a capital letter: answer_q5 = False, then run that cell "
                             "and this one again.")
+    assert shown(unreadable) == ('q2: not yet: Python cannot read this answer: write it between straight quotes, '
+                                 'answer_q2 = "C B D A", then run that cell and this one again.')
     assert shown(not_run) == ("q3: (no answer yet)\nNot yet: run the answer cell above first (click it, press "
                               "Shift+Enter), then run this cell again.\n")
     assert shown(right) == "q3: 57\nRight.\n"
-    for outputs in (skipped, bare, false, not_run):
+    for outputs in (skipped, bare, false, unreadable, not_run):
         assert "Traceback" not in shown(outputs) and "NameError" not in shown(outputs)
 
 

@@ -134,6 +134,7 @@ def test_right_answers_to_a_variant_score_full_marks_against_it_and_are_refused_
     hand_in(handed_out, "variant-no-metadata", strip_metadata=True)
     # the variant's right answers typed into the public notebook
     hand_in(build_student(public(name), name), "public-with-variant-answers")
+    hand_in(build_student(public(name), name), "public-no-metadata", strip_metadata=True)
 
     def grade(reference, out):
         result = subprocess.run([sys.executable, "-m", "trotsky1940", "grade", str(reference), str(folder),
@@ -152,7 +153,48 @@ def test_right_answers_to_a_variant_score_full_marks_against_it_and_are_refused_
                 against_variant["public-with-variant-answers.ipynb"]):
         assert row["status"].startswith("wrong variant: this notebook was made for"), row
         assert row["total"] in ("", "0")
+    told = {key: row["status"] for key, row in against_variant.items()}
+    assert "made for the public exercises" in told["public-no-metadata.ipynb"]  # recognised by its options
+    assert "made for the public exercises" in told["public-with-variant-answers.ipynb"]
+    assert "grade it against the public exercises/reference/" in told["public-no-metadata.ipynb"]
+    assert "made for class variant 9b" in against_public["variant-student.ipynb"]["status"]
+    assert "made for another class variant" in against_public["variant-no-metadata.ipynb"]["status"]
     # the public notebook with the variant's answers, graded as public: the shuffled questions score nothing
     public_row = against_public["public-with-variant-answers.ipynb"]
     shuffled_points = sum(q["points"] for q in letter_questions(made, name).values())
     assert float(public_row["total"]) <= float(full) - shuffled_points
+
+
+def test_a_variant_for_marks_reads_answers_without_saying_whether_they_are_right(tmp_path):
+    import re
+
+    from trotsky1940.grading.core import SANITIZE
+
+    out = tmp_path / "exam"
+    result = subprocess.run([sys.executable, "-m", "trotsky1940", "build-exercises", "--variant", "exam",
+                             "--feedback", "form", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    name = NAMES[0]
+    student = nbformat.read(out / "exercises" / f"{name}.ipynb", as_version=4)
+    setup = next(c for c in student.cells if "setup" in c.metadata.get("tags", []))
+    assert f'exercises.start("{name}", variant="exam", feedback="form")' in setup.source
+    assert "keys=" not in setup.source  # no hashes to try letters against
+    made = nbformat.read(out / "exercises" / "reference" / f"{name}.ipynb", as_version=4)
+    answers = canonical_answers(made, name)
+    exercises.start(name, variant="exam", feedback="form")
+    pattern = re.compile(SANITIZE.split("regex: ")[1].split("\n")[0])
+    try:
+        for qid, q in questions(made, name).items():
+            if q["kind"] != "auto":
+                continue
+            right = exercises.check_text(qid, q["form"], answers[qid], {})
+            other = answer_forms.example(q["form"])
+            wrong = exercises.check_text(qid, q["form"], other, {})
+            assert right.split("\n")[1] == wrong.split("\n")[1] == exercises.FORM_ONLY  # the same words either way
+            assert right.split("\n")[0] == f"{qid}: {answers[qid]}"
+            assert pattern.fullmatch(right.split("\n")[1])  # grading compares only the first line
+            assert "Not yet" in exercises.check_text(qid, q["form"], "...", {})  # format help stays
+    finally:
+        exercises.CURRENT = None
+    assert "only say how they read an answer" in (out / "README.md").read_text()

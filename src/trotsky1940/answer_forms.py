@@ -132,8 +132,10 @@ def _to_number(value: object, form: Form, decimal_comma: bool) -> float:
             raise FormatProblem(f"write just one number, e.g. {example}")
         digits = found[0].strip()
         digits = re.sub(r"[\s\u00a0\u202f']", "", digits)
-        if decimal_comma and re.fullmatch(r"[-+]?\d+,\d{1,2}", digits):
+        if re.fullmatch(r"[-+]?\d+,\d{1,2}", digits):  # a decimal comma: "19,7", "57,0"
             digits = digits.replace(",", ".")
+        elif not decimal_comma and re.fullmatch(r"[-+]?\d{1,3}(\.\d{3})+", digits):  # "60.000", "7.199"
+            digits = digits.replace(".", "")
         elif re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", digits):
             digits = digits.replace(",", "")
         elif "," in digits:
@@ -142,57 +144,53 @@ def _to_number(value: object, form: Form, decimal_comma: bool) -> float:
     raise FormatProblem(f"write {what} in digits, e.g. {example}")
 
 
-def _letters(value: object, form: Form, is_answer=None) -> list[str]:
+def _letters(value: object, form: Form) -> list[str]:
     """The letters an answer names, in the order written."""
     if isinstance(value, (list, tuple)):
         parts = []
         for item in value:
             if not isinstance(item, str):
-                raise FormatProblem(_letters_help(form, is_answer))
+                raise FormatProblem(_letters_help(form))
             parts.append(item)
         text = " ".join(parts)
     elif isinstance(value, str):
         text = value
     else:
-        raise FormatProblem(_letters_help(form, is_answer))
+        raise FormatProblem(_letters_help(form))
     cleaned = re.sub(r"[\s,;:.>\-–—→/|\[\]()'\"`+&]|\band\b|\bthen\b", " ", text, flags=re.IGNORECASE)
     tokens = cleaned.split()
     if len(tokens) == 1 and len(tokens[0]) > 1 and tokens[0].isalpha() and len(tokens[0]) <= len(form.letters):
         tokens = list(tokens[0])  # "CBDA": the letters typed as one word
     letters = [t.upper() for t in tokens]
     if not letters or any(len(t) != 1 or t not in form.letters for t in letters):
-        raise FormatProblem(_letters_help(form, is_answer))
+        raise FormatProblem(_letters_help(form))
     return letters
 
 
-def _examples(form: Form) -> list[tuple[str, ...]]:
-    """Example answers for format help, in order of preference."""
-    letters = tuple(form.letters)
+def example(form: Form | str) -> str:
+    """The one example every question of this form shows (in its "Answer with" line and in format help). It
+    is the same for every question and every class variant, so it tells nothing about any answer."""
+    form = parse_form(form) if isinstance(form, str) else form
     if form.kind == "order":
-        return [tuple(reversed(letters)), letters[1:] + letters[:1], letters[2:] + letters[:2]]
-    if form.count == 1:
-        return [(letters[-1],), (letters[0],), (letters[1],)]
-    return [letters[:form.count], letters[-form.count:], letters[1:form.count + 1]]
+        return " ".join(reversed(form.letters))
+    if form.kind == "letters":
+        return " ".join(form.letters[:form.count])
+    return {"year": "1900", "whole": "100", "decimal": "12.3", "bool": "True"}[form.kind]
 
 
-def _letters_help(form: Form, is_answer=None) -> str:
-    """One line saying how to write the letters, with an example that is not the right answer (when
-    ``is_answer``, a test of a canonical text, is given)."""
-    examples = _examples(form)
-    choice = next((e for e in examples if is_answer is None or not is_answer(",".join(
-        e if form.kind == "order" else sorted(e)))), examples[-1])
-    example = '"' + " ".join(choice) + '"'
+def _letters_help(form: Form) -> str:
+    """One line saying how to write the letters, with the form's fixed example."""
+    shown = f'"{example(form)}"'
     if form.kind == "order":
-        return f"write the {WORDS[len(form.letters)]} letters {form.options}, each once, in order, e.g. {example}"
+        return f"write the {WORDS[len(form.letters)]} letters {form.options}, each once, in order, e.g. {shown}"
     if form.count == 1:
-        return f'write one letter, {form.options.replace(" and ", " or ")}, e.g. {example}'
-    return f"write {WORDS[form.count]} different letters from {form.options.replace(' and ', ' or ')}, e.g. {example}"
+        return f'write one letter, {form.options.replace(" and ", " or ")}, e.g. {shown}'
+    return f"write {WORDS[form.count]} different letters from {form.options.replace(' and ', ' or ')}, e.g. {shown}"
 
 
-def read(form: Form | str, value: object, is_answer=None) -> str:
+def read(form: Form | str, value: object) -> str:
     """The canonical text of ``value`` read as ``form``; :class:`FormatProblem` (one line of help) when it is
-    not in that form, :class:`NoAnswer` for a placeholder. ``is_answer(canonical)``, when given, keeps the
-    right answer out of the examples that format help shows."""
+    not in that form, :class:`NoAnswer` for a placeholder."""
     form = parse_form(form) if isinstance(form, str) else form
     value = _plain(value)
     if _is_placeholder(value) or (isinstance(value, (list, tuple)) and not value):
@@ -221,11 +219,11 @@ def read(form: Form | str, value: object, is_answer=None) -> str:
             if word in ("true", "false"):
                 return word.capitalize()
         raise FormatProblem("write True or False")
-    letters = _letters(value, form, is_answer)
+    letters = _letters(value, form)
     if form.kind == "order":
         if len(letters) != len(form.letters) or set(letters) != set(form.letters):
-            raise FormatProblem(_letters_help(form, is_answer))
+            raise FormatProblem(_letters_help(form))
         return ",".join(letters)
     if len(letters) != form.count or len(set(letters)) != len(letters):
-        raise FormatProblem(_letters_help(form, is_answer))
+        raise FormatProblem(_letters_help(form))
     return ",".join(sorted(letters))

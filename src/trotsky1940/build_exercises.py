@@ -42,6 +42,8 @@ Examples:
   make a class variant (options shuffled; its own keys and reference) in private/9b/exercises/:
     python -m trotsky1940 build-exercises --variant 9b
   then hand out private/9b/exercises/*.ipynb and grade against private/9b/exercises/reference/.
+  for marked work, a variant whose checks say how they read an answer but not whether it is right:
+    python -m trotsky1940 build-exercises --variant 9b-test --feedback form
 
 Exit codes: 0 done (or, with --check, up to date); 1 a reference breaks the exercise format, or, with
 --check, a file is out of date; 2 a bad variant name or --out folder.
@@ -124,8 +126,8 @@ def build_keys(reference, name: str, variant: str = "") -> dict[str, dict]:
     qs = questions(reference, name)
     keys = {}
     for qid, answer in canonical_answers(reference, name).items():
-        q = qs.get(qid, {"hint": "This worked example is not graded: the answer is already written for you.",
-                         "points": 0, "form": ""})
+        q = qs.get(qid, {"hint": f'in this example the right answer was written for you: put "{answer}" back between '
+                                 "the quotes, run that cell, then this one.", "points": 0, "form": ""})
         keys[qid] = {"sha256": exercises.salted_hash(name, qid, answer, variant), "hint": q["hint"],
                      "points": q["points"]}
         if q.get("form"):
@@ -195,12 +197,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="build a class variant with shuffled options into private/NAME/exercises/ (kept out "
                              "of git), with its own keys and reference notebooks")
     parser.add_argument("--out", metavar="DIR", help="with --variant: the folder to write (default private/NAME)")
+    parser.add_argument("--feedback", choices=("full", "form"), default="full",
+                        help="with --variant: 'full' (default) checks say Right or Not yet; 'form' (for marks) "
+                             "checks only say how they read an answer, so trying each letter tells nothing")
 
 
 VARIANT_README = """# Class variant {variant}
 
 Made by `python -m trotsky1940 build-exercises --variant {variant}`. The options of {count} questions are
-shuffled, so the answers in the public repository do not fit these notebooks.
+shuffled (the same texts under other letters), so the letters of the public answers do not fit these notebooks.
+Numbers, years and True/False answers are the same as in the public set. Checks: {feedback}.
 
 - Hand out `exercises/<name>.ipynb` (students can put them in the `exercises/` folder of the module; their
   self-checks work anywhere the module is installed).
@@ -211,7 +217,7 @@ shuffled, so the answers in the public repository do not fit these notebooks.
 """
 
 
-def build_variant(root: Path, variant: str, out: Path) -> int:
+def build_variant(root: Path, variant: str, out: Path, feedback: str = "full") -> int:
     """Write a class variant of every exercise into ``out/exercises/``; return an exit code."""
     from . import variants
 
@@ -232,7 +238,7 @@ def build_variant(root: Path, variant: str, out: Path) -> int:
             reference = nbformat.read(ref, as_version=4)
             validate(reference, name)
             made, answers, shuffled = variants.make_variant(reference, name, variant,
-                                                            canonical_answers(reference, name))
+                                                            canonical_answers(reference, name), feedback)
             texts = {out / "exercises" / "reference" / f"{name}.ipynb": dumps_notebook(made),
                      out / "exercises" / f"{name}.ipynb": dumps_notebook(build_student(made, name)),
                      out / "exercises" / "keys" / f"{name}.json": dumps_keys(build_keys(made, name, variant))}
@@ -244,7 +250,10 @@ def build_variant(root: Path, variant: str, out: Path) -> int:
             path.write_text(text, encoding="utf-8")
         total += len(shuffled)
         print(f"{name}: {len(shuffled)} questions shuffled ({', '.join(shuffled)})")
-    (out / "README.md").write_text(VARIANT_README.format(variant=variant, count=total, out=out), encoding="utf-8")
+    said = ("they say Right or Not yet, so a student can try each letter in turn" if feedback == "full" else
+            "they only say how they read an answer, not whether it is right (for marked work)")
+    (out / "README.md").write_text(VARIANT_README.format(variant=variant, count=total, out=out, feedback=said),
+                                   encoding="utf-8")
     print(f"wrote variant {variant} to {out}/exercises/ (hand out the notebooks there; keep reference/ and keys/)")
     return 0
 
@@ -252,9 +261,10 @@ def build_variant(root: Path, variant: str, out: Path) -> int:
 def run(args: argparse.Namespace) -> int:
     root = paths.repo_root()
     if args.variant:
-        return build_variant(root, args.variant, Path(args.out) if args.out else root / "private" / args.variant)
-    if args.out:
-        print("build-exercises: --out goes with --variant", file=sys.stderr)
+        return build_variant(root, args.variant, Path(args.out) if args.out else root / "private" / args.variant,
+                             args.feedback)
+    if args.out or args.feedback != "full":
+        print("build-exercises: --out and --feedback go with --variant", file=sys.stderr)
         return 2
     pairs = targets(root)
     if not pairs:

@@ -64,6 +64,7 @@ CONFIDENCE = {
 LIST_REFERENCES: dict[tuple[str, str], str] = {
     ("events", "sources"): "sources",
     ("events", "people"): "people",
+    ("events", "reported_by"): "people",
     ("events", "facts"): "",  # reference-facts ids (F01-F70): checked for form by the schema only
     ("people", "sources"): "sources",
     ("places", "sources"): "sources",
@@ -72,6 +73,8 @@ LIST_REFERENCES: dict[tuple[str, str], str] = {
     ("funeral", "sources"): "sources",
 }
 LIST_SEPARATOR = ";"
+PARTICIPANT = "participant"
+"""people.csv kind of someone who took part in the events; historians and authors report them (reported_by)."""
 UNCITED = "WEB"
 """Source id for claims found only on uncited weak web pages: recorded in dispute versions, never support."""
 
@@ -106,6 +109,11 @@ class Source:
     short: str
     citation: str
     kind: str
+    author: str | None = None
+    title: str | None = None
+    year: str | None = None
+    publisher: str | None = None
+    pages: str | None = None
     url: str | None = None
     note: str | None = None
 
@@ -125,12 +133,16 @@ class Place:
 
 @dataclass(frozen=True)
 class Person:
-    """A person of ``people.csv``. ``born`` and ``died`` are partial ISO dates ('1913-02-07', '1978-10')."""
+    """A person of ``people.csv``. ``born`` and ``died`` are partial ISO dates ('1913-02-07', '1978-10').
+
+    ``kind`` is 'participant' (took part in the events), 'historian' or 'author' (wrote about them later).
+    """
 
     id: str
     name: str
     role: str
     sources: tuple[str, ...]
+    kind: str = "participant"
     aliases: tuple[str, ...] = ()
     born: str | None = None
     died: str | None = None
@@ -165,6 +177,7 @@ class Event:
     end_date: dt.date | None = None
     time_local: dt.time | None = None
     people: tuple[str, ...] = ()
+    reported_by: tuple[str, ...] = ()
     place: str | None = None
     dispute: str | None = None
     facts: tuple[str, ...] = ()
@@ -539,6 +552,15 @@ def _check_rules(resources: Mapping[str, Any], tables: Mapping[str, list[tuple[i
             raise DataError(resources["dispute_versions"]["path"], f"a version resting on '{UNCITED}' cannot be "
                             f"assessed '{row['assessment']}'", line=line, column="assessment",
                             row_id=f"{row['dispute']} v{row['version']}")
+    kinds = {row["id"]: row["kind"] for _, row in tables["people"]}
+    for line, row in tables["events"]:
+        for column, wanted in (("people", True), ("reported_by", False)):
+            for person in split_list(row[column]):
+                if (kinds[person] == PARTICIPANT) != wanted:
+                    problem = (f"{person!r} is a {kinds[person]} in people.csv: list them in reported_by, not "
+                               "among the people who took part" if wanted else
+                               f"{person!r} is a participant in people.csv: list them in people, not reported_by")
+                    raise DataError(file, problem, line=line, column=column, row_id=row["id"])
     with_versions = {row["dispute"] for _, row in tables["dispute_versions"]}
     for line, row in tables["disputes"]:
         if row["id"] not in with_versions:

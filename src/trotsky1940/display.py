@@ -29,6 +29,15 @@ ASSESSMENT_WORDS = {
     "wrong": "contradicted by better sources",
 }
 
+WEB_NOTE = ("WEB: a web page of low reliability (a blog, a content farm or a copy of unclear origin), not a "
+            "citable source; such a version is listed only because it circulates.")
+"""The footnote of every source-check box that lists a version resting on WEB."""
+
+TABLE_STYLE = "border-collapse:collapse; width:100%; text-align:left"
+CELL_STYLE = "text-align:left; vertical-align:top; padding:0.3em 0.6em; border-bottom:1px solid #ccc"
+# JupyterLab's CSS right-aligns table cells: every th and td states its alignment (and width) itself.
+NOWRAP = "; white-space:nowrap"
+
 BOX_STYLE = ("border-left:6px solid {colour}; background:{background}; padding:0.6em 1em; margin:0.6em 0; "
              "color:#111; font-size:1em; line-height:1.45")
 
@@ -61,46 +70,77 @@ def confidence_badge(level: str) -> str:
             f'padding:0 0.35em; white-space:nowrap">{mark}{_e(words)}</span>')
 
 
+def _th(label: str, width: str = "", nowrap: bool = False) -> str:
+    style = CELL_STYLE + (f"; width:{width}" if width else "") + (NOWRAP if nowrap else "")
+    return f"<th style='{style}'>{_e(label)}</th>"
+
+
+def _td(content: str, width: str = "", nowrap: bool = False) -> str:
+    """A left-aligned cell; ``content`` is HTML already escaped."""
+    style = CELL_STYLE + (f"; width:{width}" if width else "") + (NOWRAP if nowrap else "")
+    return f"<td style='{style}'>{content}</td>"
+
+
+def _names(ids: Iterable[str], evidence: datamod.Evidence) -> str:
+    return ", ".join(evidence.people_by_id[p].name for p in ids)
+
+
+def reported_by(event: datamod.Event, evidence: datamod.Evidence) -> str:
+    """'According to Patenaude, Levine.' for an event told on a historian's or author's word, else ''."""
+    return f"According to {_names(event.reported_by, evidence)}." if event.reported_by else ""
+
+
 def event_table(phase: str | None = None, evidence: datamod.Evidence | None = None,
                 start: int | None = None, end: int | None = None) -> Html:
-    """The events of one phase (or all), in order: date, what happened, how sure, sources."""
+    """The events of one phase (or all), in order: date, what happened, who took part, how sure, sources.
+
+    "Who took part" lists only participants; historians and authors whose account a row reports are named with
+    its sources ("According to Kotkin.")."""
     evidence = evidence or datamod.load()
     events = [e for e in evidence.events_in(phase)
               if (start is None or e.date.year >= start) and (end is None or e.date.year <= end)]
     rows, lines = [], []
     for e in events:
-        people = ", ".join(evidence.people_by_id[p].name for p in e.people)
+        people = _names(e.people, evidence)
         flag = f" See source check {e.dispute}." if e.uncertain else ""
+        according = reported_by(e, evidence)
+        sources = (f"{_e(according)}<br>" if according else "") + _e(cite(e.sources))
         rows.append(
-            f"<tr><td style='white-space:nowrap'>{_e(e.label)}</td><td><strong>{_e(e.title)}</strong><br>"
-            f"{_e(e.summary)}{_e(flag)}</td><td>{_e(people)}</td><td>{confidence_badge(e.confidence)}</td>"
-            f"<td>{_e(cite(e.sources))}</td></tr>"
+            "<tr>" + _td(_e(e.label), "9em", nowrap=True)
+            + _td(f"<strong>{_e(e.title)}</strong><br>{_e(e.summary)}{_e(flag)}", "55%")
+            + _td(_e(people), "14%") + _td(confidence_badge(e.confidence), nowrap=True)
+            + _td(sources, "12%") + "</tr>"
         )
-        lines.append(f"{e.label}: {e.title} ({CONFIDENCE_WORDS[e.confidence]}) {cite(e.sources)}")
+        lines.append(f"{e.label}: {e.title} ({CONFIDENCE_WORDS[e.confidence]}) "
+                     + (f"{according} " if according else "") + cite(e.sources))
     markup = (
-        "<table class='t40-events' style='text-align:left'><thead><tr><th>When</th><th>What happened</th>"
-        "<th>Who</th><th>How sure</th><th>Sources</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        f"<table class='t40-events' style='{TABLE_STYLE}'><thead><tr>" + _th("When", "9em", nowrap=True)
+        + _th("What happened", "55%") + _th("Who took part", "14%") + _th("How sure", nowrap=True)
+        + _th("Sources", "12%") + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
     return Html(markup, "\n".join(lines))
 
 
 def event_card(event_id: str, evidence: datamod.Evidence | None = None) -> Html:
-    """One event in full: date, title, summary, people, place, confidence, sources and note."""
+    """One event in full: date, title, summary, who took part, place, confidence, sources (with the historians
+    or authors whose account it reports) and note."""
     evidence = evidence or datamod.load()
     e = evidence.events_by_id[event_id]
-    people = ", ".join(evidence.people_by_id[p].name for p in e.people) or "—"
+    people = _names(e.people, evidence) or "—"
+    according = reported_by(e, evidence)
     place = evidence.places_by_id[e.place].name if e.place else "—"
     parts = [
         f"<div class='t40-card' style='{BOX_STYLE.format(colour='#0072B2', background='#eef5fb')}'>",
         f"<div>{_e(e.label)}</div><div style='font-size:1.15em'><strong>{_e(e.title)}</strong></div>",
-        f"<p>{_e(e.summary)}</p><p><strong>Who:</strong> {_e(people)}. <strong>Where:</strong> {_e(place)}. "
+        f"<p>{_e(e.summary)}</p><p><strong>Who took part:</strong> {_e(people)}. <strong>Where:</strong> {_e(place)}. "
         f"<strong>How sure:</strong> {confidence_badge(e.confidence)}. <strong>Sources:</strong> "
-        f"{_e(cite(e.sources))}</p>",
+        + (f"{_e(according)} " if according else "") + f"{_e(cite(e.sources))}</p>",
     ]
     if e.note:
         parts.append(f"<p><em>Note:</em> {_e(e.note)}</p>")
     parts.append("</div>")
-    text = f"{e.label} — {e.title}. {e.summary} ({CONFIDENCE_WORDS[e.confidence]}; {cite(e.sources)})"
+    text = (f"{e.label} — {e.title}. {e.summary} ({CONFIDENCE_WORDS[e.confidence]}; "
+            + (f"{according} " if according else "") + f"{cite(e.sources)})")
     return Html("".join(parts), text)
 
 
@@ -110,6 +150,7 @@ def source_check(dispute_id: str, evidence: datamod.Evidence | None = None, conc
     evidence = evidence or datamod.load()
     d = evidence.disputes_by_id[dispute_id]
     versions = evidence.versions_of(dispute_id)
+    web = any(datamod.UNCITED in v.sources for v in versions)
     status = "Sources disagree" if d.status == "disputed" else "Not confirmed by the sources consulted"
     items = "".join(
         f"<li>{_e(v.claim)} <strong>{_e(cite(v.sources))}</strong> — <em>{_e(ASSESSMENT_WORDS[v.assessment])}</em>"
@@ -124,6 +165,7 @@ def source_check(dispute_id: str, evidence: datamod.Evidence | None = None, conc
         f"{article}<p><strong>What the sources say:</strong></p><ul>{items}</ul>"
         + (f"<p><strong>What we can safely say:</strong> {_e(d.suggested_wording)}</p>" if conclusion else
            "<p><strong>What we can safely say:</strong> that is for you to work out.</p>")
+        + (f"<p style='font-size:0.9em'>{_e(WEB_NOTE)}</p>" if web else "")
         + "</div>"
     )
     text_lines = [f"Source check {d.id}: {d.topic} ({status})"]
@@ -132,6 +174,8 @@ def source_check(dispute_id: str, evidence: datamod.Evidence | None = None, conc
     text_lines += [f"- {v.claim} {cite(v.sources)} ({ASSESSMENT_WORDS[v.assessment]})" for v in versions]
     if conclusion:
         text_lines.append(f"What we can safely say: {d.suggested_wording}")
+    if web:
+        text_lines.append(WEB_NOTE)
     return Html(markup, "\n".join(text_lines))
 
 
@@ -142,12 +186,13 @@ def who_is_who(ids: Iterable[str] | None = None, evidence: datamod.Evidence | No
     rows, lines = [], []
     for p in people:
         aliases = "; ".join(p.aliases)
-        rows.append(f"<tr><td><strong>{_e(p.name)}</strong></td><td style='white-space:nowrap'>{_e(p.life)}</td>"
-                    f"<td>{_e(aliases)}</td><td>{_e(p.role)}</td><td>{_e(cite(p.sources))}</td></tr>")
+        rows.append("<tr>" + _td(f"<strong>{_e(p.name)}</strong>", "14%") + _td(_e(p.life), nowrap=True)
+                    + _td(_e(aliases), "20%") + _td(_e(p.role), "45%") + _td(_e(cite(p.sources)), "12%")
+                    + "</tr>")
         lines.append(f"{p.name} ({p.life or 'dates not given'}): {p.role} {cite(p.sources)}")
-    markup = ("<table class='t40-people' style='text-align:left'><thead><tr><th>Name</th><th>Life</th>"
-              "<th>Also known as</th><th>Role in this story</th><th>Sources</th></tr></thead><tbody>"
-              + "".join(rows) + "</tbody></table>")
+    markup = (f"<table class='t40-people' style='{TABLE_STYLE}'><thead><tr>" + _th("Name", "14%")
+              + _th("Life", nowrap=True) + _th("Also known as", "20%") + _th("Role in this story", "45%")
+              + _th("Sources", "12%") + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
     return Html(markup, "\n".join(lines))
 
 

@@ -122,6 +122,7 @@ class Exercise:
     name: str
     variant: str = ""
     hashes: dict[str, str] = field(default_factory=dict)
+    feedback_mode: str = "full"  # "form": the check reads the answer but does not say whether it is right
 
     def __post_init__(self) -> None:
         path = keys_dir() / f"{self.name}.json"
@@ -154,12 +155,14 @@ class Exercise:
             if parsed is None:
                 text = canonical(answer)
             else:
-                text = answer_forms.read(parsed, answer, lambda t: self.is_right(question, t))
+                text = answer_forms.read(parsed, answer)
         except NoAnswer:
             return (f"{question}: (no answer yet)\nNot yet: write your answer in place of ... in the answer cell, "
                     "run it, then run this cell again.")
         except answer_forms.FormatProblem as problem:
             return f"{question}: {shown(answer)} (not in the right form)\nNot yet: {problem}."
+        if self.feedback_mode == "form":
+            return f"{question}: {text}\n{FORM_ONLY}"
         key = self.keys.get(question)
         if key is None:
             return f"{question}: {text}\n(No answer key for {question} in exercises/keys/{self.name}.json.)"
@@ -183,14 +186,22 @@ SETUP_CELL = "Run this first"
 ANSWER_CELL = re.compile(r"^\s*(answer_(q\w+))\s*=", re.MULTILINE)
 
 
-def start(name: str, variant: str = "", keys: dict[str, str] | None = None) -> Exercise:
+FORM_ONLY = ("(Read. In this class set the check only says how it reads your answer, not whether it is right: "
+             "your teacher marks it.)")
+
+
+def start(name: str, variant: str = "", keys: dict[str, str] | None = None, feedback: str = "full") -> Exercise:
     """Start the self-checks of exercise ``name`` (the first cell of an exercise notebook calls this).
 
     Later ``check`` calls use it; in IPython it also turns a name error in an answer cell (a letter typed
-    without quotes, ``false`` for False) into one line saying what to write.
+    without quotes, ``false`` for False) into one line saying what to write. ``feedback="form"`` (a class
+    variant built for marks) makes the checks say how they read an answer, and not whether it is right, so
+    that trying each letter in turn tells nothing.
     """
     global CURRENT
-    CURRENT = Exercise(name, variant, dict(keys or {}))
+    if feedback not in ("full", "form"):
+        raise ValueError(f"feedback must be 'full' or 'form', not {feedback!r}")
+    CURRENT = Exercise(name, variant, dict(keys or {}), feedback)
     friendly_name_errors()
     return CURRENT
 
@@ -207,6 +218,11 @@ def check_text(question: str, form: str, answer: object = Ellipsis, namespace: d
     """The two lines :func:`check` prints."""
     namespace = namespace if namespace is not None else {}
     friendly_name_errors()
+    try:
+        answer_forms.parse_form(form)
+    except (ValueError, AttributeError):
+        return (f"{question}: (not checked)\nNot yet: this check cell was changed. Write your answer in the answer "
+                "cell above, and put this cell back as it was (Edit, then Undo).")
     if CURRENT is None:
         return (f"{question}: (not checked)\nNot yet: first run the cell under \"{SETUP_CELL}\" at the top of "
                 "the notebook (click it, press Shift+Enter), then the answer cell, then this cell.")
@@ -226,6 +242,9 @@ def missing_answer(variable: str, namespace: dict) -> str:
     bare = bare_names(ran[-1], variable, namespace)
     if bare:
         return quote_advice(variable, bare)
+    unreadable = syntax_advice(ran[-1], variable)
+    if unreadable:
+        return unreadable
     return ("the answer cell above stopped with an error: read the message under it, correct the answer, "
             "run it again, then run this cell.")
 
@@ -261,6 +280,41 @@ def quote_advice(variable: str, names: list[str]) -> str:
             f'{variable} = "{written}", then run that cell and this one again.')
 
 
+QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"
+
+
+def syntax_advice(source: str, variable: str) -> str:
+    """One line for an answer cell Python cannot read (a letter list without quotes, curly quotes, a quote
+    not closed, "57 years" without quotes); '' when it can be read."""
+    try:
+        compile(source, "<answer>", "exec")
+        return ""
+    except SyntaxError:
+        pass
+    match = re.search(rf"^\s*{variable}\s*=(.*)$", source, re.M)
+    written = " ".join(match.group(1).split("#")[0].strip(QUOTES + " ").split()) if match else ""
+    written = written.replace('"', "").replace("\\", "") or "your answer"
+    return (f"Python cannot read this answer: write it between straight quotes, {variable} = \"{written}\", "
+            "then run that cell and this one again.")
+
+
+class AnswerSlip(Exception):
+    """An answer cell that Python cannot read; its message is the advice."""
+
+
+def _unreadable_answer(lines: list[str]) -> list[str]:
+    """IPython input transformer: an answer cell that does not compile becomes one that raises
+    :class:`AnswerSlip` with one line of advice (shown without a traceback)."""
+    source = "".join(lines)
+    match = ANSWER_CELL.search(source)
+    if not match:
+        return lines
+    advice = syntax_advice(source, match.group(1))
+    if not advice:
+        return lines
+    return [f"raise __import__('trotsky1940.exercises').exercises.AnswerSlip({advice!r})\n"]
+
+
 def friendly_name_errors() -> None:
     """In IPython, show a name error raised by an answer cell as one line of advice instead of a traceback
     (other errors, and errors in other cells, keep their usual traceback). An answer cell that fails also
@@ -280,12 +334,17 @@ def friendly_name_errors() -> None:
         if match:  # the answer cell failed: an earlier answer left in the variable must not be checked now
             self.user_ns.pop(match.group(1), None)
         names = bare_names(source, match.group(1), self.user_ns) if match and issubclass(etype, NameError) else []
-        if not match or not names:
-            self.showtraceback((etype, value, tb), tb_offset=tb_offset)  # the usual traceback
-        else:  # IPython ignores what a handler returns: it shows the error itself, as one line
+        # IPython ignores what a handler returns: it shows the error itself, as one line
+        if match and issubclass(etype, AnswerSlip):
+            self._showtraceback(etype, value, [f"{match.group(2)}: not yet: {value}"])
+        elif match and names:
             self._showtraceback(etype, value, [f"{match.group(2)}: not yet: {quote_advice(match.group(1), names)}"])
+        else:
+            self.showtraceback((etype, value, tb), tb_offset=tb_offset)  # the usual traceback
 
     shell.set_custom_exc((Exception,), handler)
+    if _unreadable_answer not in shell.input_transformers_post:
+        shell.input_transformers_post.append(_unreadable_answer)
     shell._trotsky1940_friendly = True
 
 

@@ -29,7 +29,6 @@ from .grading.exercise_format import ExerciseFormatError, questions
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 OPTION = re.compile(r"^- \*\*([A-H])(\.?)\*\*(.*)$")
-EXAMPLE = re.compile(r'(e\.g\. )"([^"]*)"')
 
 
 def check_name(variant: str) -> str:
@@ -95,9 +94,9 @@ def rename_literals(source: str, mapping: dict[str, str]) -> str:
     return tokenize.untokenize(out)
 
 
-def shuffle_options(source: str, mapping: dict[str, str], form, right: str) -> str:
-    """The question cell with its options moved to their new letters (listed in letter order), and an example
-    in its "Answer with" line that is not the new right answer."""
+def shuffle_options(source: str, mapping: dict[str, str]) -> str:
+    """The question cell with its options moved to their new letters (listed in letter order). Its "Answer
+    with" example is left as it is: every question of a form shows the same example, in every variant."""
     parts = options(source)
     if parts is None:
         raise ExerciseFormatError("a multiple-choice question cell has no option lines '- **A** …'")
@@ -107,26 +106,14 @@ def shuffle_options(source: str, mapping: dict[str, str], form, right: str) -> s
         new = mapping[old]
         match = OPTION.match(lines[0])
         moved[new] = [f"- **{new}{match.group(2)}**{match.group(3)}", *lines[1:]]
-    text = "\n".join(before + [line for letter in sorted(moved) for line in moved[letter]] + after)
-
-    def example(match: re.Match) -> str:
-        try:
-            shown = answer_forms.read(form, match.group(2))
-        except (answer_forms.FormatProblem, answer_forms.NoAnswer):
-            return match.group(0)
-        if shown != right:
-            return match.group(0)
-        for candidate in answer_forms._examples(form):
-            if rename_answer(",".join(candidate), {c: c for c in form.letters}, form) != right:
-                return f'{match.group(1)}"{" ".join(candidate)}"'
-        return match.group(0)  # pragma: no cover
-
-    return EXAMPLE.sub(example, text)
+    return "\n".join(before + [line for letter in sorted(moved) for line in moved[letter]] + after)
 
 
-def make_variant(reference, name: str, variant: str, answers: dict[str, str]):
+def make_variant(reference, name: str, variant: str, answers: dict[str, str], feedback: str = "full"):
     """The variant of a reference notebook; ``answers`` are the public canonical answers (from its stored
-    check outputs). Returns (the variant reference, its canonical answers, the questions shuffled)."""
+    check outputs). With ``feedback="form"`` its checks only say how they read an answer (for marks: trying
+    each letter in turn then tells nothing). Returns (the variant reference, its canonical answers, the
+    questions shuffled)."""
     check_name(variant)
     nb = copy.deepcopy(reference)
     shuffled = []
@@ -139,8 +126,7 @@ def make_variant(reference, name: str, variant: str, answers: dict[str, str]):
             continue
         mapping = permutation(variant, name, qid, form.letters, answers[qid], form)
         right = rename_answer(answers[qid], mapping, form)
-        nb.cells[q["question_cell"]].source = shuffle_options(reference.cells[q["question_cell"]].source, mapping,
-                                                              form, right)
+        nb.cells[q["question_cell"]].source = shuffle_options(reference.cells[q["question_cell"]].source, mapping)
         nb.cells[q["answer_cell"]].source = rename_literals(reference.cells[q["answer_cell"]].source, mapping)
         check = nb.cells[q["check_cell"]]
         for output in check.get("outputs", []):
@@ -153,8 +139,11 @@ def make_variant(reference, name: str, variant: str, answers: dict[str, str]):
     call = f'exercises.start("{name}")'
     if call not in setup.source:
         raise ExerciseFormatError(f"{name}: the setup cell must call {call}")
-    lines = ",\n".join(f'    "{qid}": "{digest}"' for qid, digest in hashes.items())
-    setup.source = setup.source.replace(
-        call, f'exercises.start("{name}", variant="{variant}", keys={{\n{lines},\n}})')
+    if feedback == "form":
+        setup.source = setup.source.replace(call, f'exercises.start("{name}", variant="{variant}", feedback="form")')
+    else:
+        lines = ",\n".join(f'    "{qid}": "{digest}"' for qid, digest in hashes.items())
+        setup.source = setup.source.replace(
+            call, f'exercises.start("{name}", variant="{variant}", keys={{\n{lines},\n}})')
     nb.metadata.setdefault(exercises.META_KEY, {})["variant"] = variant
     return nb, new_answers, shuffled

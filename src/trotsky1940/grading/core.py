@@ -48,7 +48,7 @@ from .exercise_format import ExerciseFormatError, questions, stored_text
 
 SANITIZE = """\
 [feedback lines: grading compares only the canonical answer line]
-regex: (?m)^(Right\\.|Not yet.*|\\(No answer key.*)$
+regex: (?m)^(Right\\.|Not yet.*|\\(No answer key.*|\\(Read\\. In this class set.*)$
 replace: FEEDBACK
 """
 
@@ -587,10 +587,12 @@ class Grader:
         made_for = self.which_variant(notebook)
         if made_for is not None and made_for != self.variant:
             result.kind, result.graded_at = "wrong variant", now()
+            where = {"": f"the public exercises/reference/{self.name}.ipynb",
+                     UNKNOWN_VARIANT: "the reference of the class variant it was made for"}.get(
+                made_for, f"the reference of variant {made_for} (by default private/{made_for}/exercises/reference/"
+                          f"{self.name}.ipynb)")
             result.status = (f"wrong variant: this notebook was made for {variant_label(made_for)}, not for "
-                             f"{variant_label(self.variant)}; grade it against "
-                             + (f"private/{made_for}/exercises/reference/{self.name}.ipynb" if made_for
-                                else f"the public exercises/reference/{self.name}.ipynb"))
+                             f"{variant_label(self.variant)}; grade it against {where}")
             return
         answers = self.extract_answers(notebook)
         result.shown_right = self.shown_right(notebook)
@@ -659,12 +661,28 @@ class Grader:
         if isinstance(meta, dict) and "generated_from" in meta:
             return str(meta.get("variant", ""))
         theirs = option_orders(notebook, None)
-        compared = [cid for cid in self.option_orders if cid in theirs
-                    and sorted(theirs[cid]) == sorted(self.option_orders[cid])]
+        same = self.matches(theirs, self.option_orders)
+        if same is None:
+            return None
+        if same:
+            return self.variant
+        public = paths.repo_root() / "exercises" / "reference" / f"{self.name}.ipynb"
+        if self.variant and public.exists():
+            reference = nbformat.read(public, as_version=4)
+            indices = [i for i, c in enumerate(reference.cells) if "question" in c.get("metadata", {}).get("tags", [])]
+            if self.matches(theirs, option_orders(reference, indices)):
+                return ""
+        return UNKNOWN_VARIANT
+
+    @staticmethod
+    def matches(theirs: dict, ours: dict) -> bool | None:
+        """Whether a notebook lists the options of most multiple-choice questions (matched by cell id) in
+        ``ours``'s order; None when no question can be compared."""
+        compared = [cid for cid in ours if cid in theirs and sorted(theirs[cid]) == sorted(ours[cid])]
         if not compared:
             return None
-        moved = sum(theirs[cid] != self.option_orders[cid] for cid in compared)
-        return "another variant" if moved * 2 > len(compared) else self.variant
+        moved = sum(theirs[cid] != ours[cid] for cid in compared)
+        return moved * 2 <= len(compared)
 
     def shown_right(self, notebook) -> dict[str, str]:
         """The answers whose check the student's own notebook shows as "Right." (from its saved outputs)."""
@@ -707,8 +725,11 @@ def _source(cell) -> str:
 KEPT = ("graded", "not attempted", "wrong exercise", "wrong variant")
 
 
+UNKNOWN_VARIANT = "another class variant"
+
+
 def variant_label(variant: str) -> str:
-    return "the public exercises" if not variant else (variant if variant == "another variant" else
+    return "the public exercises" if not variant else (variant if variant == UNKNOWN_VARIANT else
                                                          f"class variant {variant}")
 
 
