@@ -33,13 +33,17 @@ help:
 	@echo "make mark     mark the reflection answers of a graded class (RESULTS=results/01) in an app"
 	@echo "make html     build the static student site in site/ (to publish) and the teacher site in site-teachers/"
 
-# etc/jupyter/jupyter_server_config.json: the file browser hides exercises/reference/ and exercises/keys/ (Binder
-# applies the same file through ./start).
+# etc/jupyter/jupyter_server_config.json: the file browser hides exercises/reference/ and exercises/keys/, and
+# JupyterLab's news and update check are off (LabApp.news_url=None); etc/jupyter/labconfig/page_config.json disables
+# the announcements plug-in, whose "official Jupyter news" question covered the notebook. Binder applies the same
+# files through ./start.
 lab: $(STUDENT_STAMP)
 	JUPYTER_CONFIG_PATH="$(CURDIR)/etc/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	  $(BIN)/jupyter lab notebooks/00-start-here.ipynb $(LAB_FLAGS)
 
-# The timeline explorer as a Voila app for a projector: code hidden, on 127.0.0.1 only.
+# The timeline explorer as a Voila app for a projector: code hidden, on 127.0.0.1 only. Its template
+# (etc/jupyter/voila/templates/t40-projector) is Voila's lab template without the stylesheets from a CDN: nothing
+# is fetched from outside the machine.
 VOILA_FLAGS = --Voila.ip=127.0.0.1 --port=$(PORT)
 ifeq ($(strip $(DISPLAY)$(WAYLAND_DISPLAY)),)
 ifneq ($(shell uname -s),Darwin)
@@ -48,7 +52,8 @@ endif
 endif
 
 present: $(STUDENT_STAMP)
-	$(BIN)/voila teachers/timeline-app.ipynb $(VOILA_FLAGS)
+	JUPYTER_PATH="$(CURDIR)/etc/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
+	  $(BIN)/voila teachers/timeline-app.ipynb --template=t40-projector $(VOILA_FLAGS)
 
 # The reflection-marking app for the results folder of one graded exercise (a relative RESULTS is taken from here).
 RESULTS ?= results/01

@@ -3,6 +3,8 @@ the zoom change the set of events; the ends and an empty filter behave; every ev
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as widgets
 import pytest
 
@@ -19,15 +21,16 @@ def test_starts_on_the_first_event(explorer, evidence):
     assert explorer.slider.min == 1 and explorer.slider.max == len(evidence.events)
     assert explorer.current == evidence.events[0]
     assert f"Event 1 of {len(evidence.events)}: {evidence.events[0].label}" in explorer.card.value
-    assert bytes(explorer.image.value).startswith(b"\x89PNG")
+    assert explorer.png.startswith(b"\x89PNG") and "data:image/png;base64," in explorer.image.value
 
 
 def test_moving_the_slider_changes_card_and_image(explorer, evidence):
     card, image = explorer.card.value, explorer.image.value
+    assert 'alt="Timeline of' in image and "highlighted: event 1," in image
     explorer.slider.value = 2
     assert explorer.current == evidence.events[1]
     assert explorer.card.value != card and evidence.events[1].title in explorer.card.value
-    assert explorer.image.value != image
+    assert explorer.image.value != image and "highlighted: event 2," in explorer.image.value
 
 
 def test_every_event_is_reachable_and_the_ends_behave(explorer, evidence):
@@ -71,7 +74,7 @@ def test_an_empty_filter_disables_the_slider_and_says_so(explorer):
     assert explorer.slider.disabled and explorer.play.disabled
     assert "No events match" in explorer.card.value
     assert "Showing 0 events" in explorer.count.value
-    assert bytes(explorer.image.value).startswith(b"\x89PNG")
+    assert explorer.png.startswith(b"\x89PNG") and "data:image/png;base64," in explorer.image.value
     explorer.zoom.value = False
     assert not explorer.slider.disabled and explorer.current is not None
 
@@ -100,8 +103,32 @@ def test_play_is_linked_to_the_slider_and_keyboard_controls_exist(explorer):
     assert isinstance(explorer.play, widgets.Play) and explorer.play.max == explorer.slider.max
     link = explorer.play_link
     assert link.source == (explorer.play, "value") and link.target == (explorer.slider, "value")
-    for w in (explorer.phase, explorer.zoom, explorer.slider):
+    for w in (explorer.phase, explorer.zoom, explorer.slider, explorer.play_button, explorer.stop_button):
         assert not getattr(w, "disabled", False)
+
+
+def test_play_and_stop_are_words_at_a_readable_speed_and_stop_keeps_the_event(explorer):
+    assert (explorer.play_button.description, explorer.stop_button.description) == ("Play", "Stop")
+    assert explorer.play_button.icon == explorer.stop_button.icon == ""  # no icon font
+    assert explorer.play.interval == timeline.DEFAULT_PLAY_MS == 4000
+    assert explorer.play.layout.display == "none"  # only the browser-side timer
+    explorer.slider.value = 5
+    explorer.play_button.click()
+    assert explorer.play.playing and explorer.play.value == 5
+    explorer.stop_button.click()
+    assert not explorer.play.playing and explorer.slider.value == 5
+    explorer.speed.value = 8000
+    assert explorer.play.interval == 8000
+    explorer.slider.value = explorer.slider.max
+    explorer.play_button.click()  # at the end, Play starts again from the first event
+    assert explorer.slider.value == 1 and explorer.play.playing
+
+
+def test_slider_text_and_image_alt_name_the_event(evidence):
+    events = evidence.events
+    assert timeline.slider_text(events, 2) == f"Event 3 of {len(events)}: {events[2].label}, {events[2].title}"
+    alt = timeline.image_alt(events, timeline.ALL, False, 2)
+    assert alt.startswith(f"Timeline of {len(events)} events (all phases)") and events[2].title in alt
 
 
 def test_highlight_moves_without_redrawing_the_base(explorer, monkeypatch):
@@ -114,8 +141,15 @@ def test_highlight_moves_without_redrawing_the_base(explorer, monkeypatch):
 def test_without_a_kernel_there_is_a_static_timeline_and_list(explorer, evidence):
     bundle = explorer._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert bundle["text/html"].count("<li>") == len(evidence.events)
-    assert "data:image/png;base64," in bundle["text/html"]
+    page = bundle["text/html"]
+    assert page.count("<li>") == len(evidence.events)
+    assert "data:image/png;base64," in page
+    # alive without a kernel: every view and card embedded, a script, accessible controls
+    assert "<script>" in page and "t40-data" in page and "aria-live='polite'" in page
+    assert "type='range'" in page and "aria-valuetext='Event 1 of" in page and "role='img'" in page
+    assert ">Play</button>" in page and ">Stop</button>" in page
+    for event in evidence.events:
+        assert html.escape(event.title).replace("&#x27;", "'") in page or event.title in page
     assert bundle["text/plain"].splitlines()[0].startswith(evidence.events[0].label)
 
 

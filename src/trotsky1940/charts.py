@@ -5,7 +5,12 @@ Rules every chart follows:
 
 - colours from the Okabe–Ito palette, which stays distinguishable with the common colour-vision
   deficiencies, and never colour alone: uncertain items also differ in marker or hatching;
-- text large enough for a projector (14 pt and up);
+- text large enough for a projector: 14 pt and up at the size a notebook shows the figure (saved
+  :data:`DISPLAY_WIDTH_PX` wide, so saved size = shown size), and nothing outside the figure;
+- every event has a mark of its own: marks on the same or close dates are stacked in their row
+  (:func:`dodge_slots`), and legend glyphs are the marks drawn (:func:`status_legend`);
+- a date axis that reaches far beyond the dense years 1936–1941 is broken (:func:`date_axis`): the long tail
+  is compressed and shaded, and the axis label says so;
 - figures are built with :class:`matplotlib.figure.Figure`, not pyplot, so a notebook shows each chart
   exactly once, as an image with its text alternative in the ``alt`` attribute and underneath it.
 """
@@ -51,7 +56,7 @@ STYLE = {
     "axes.labelsize": 15,
     "xtick.labelsize": 14,
     "ytick.labelsize": 14,
-    "legend.fontsize": 13,
+    "legend.fontsize": 14,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "figure.dpi": 100,
@@ -95,7 +100,10 @@ def _load_matplotlib() -> None:
         return
     import matplotlib
     import matplotlib.dates as mdates
+    import matplotlib.legend_handler
     import matplotlib.patches
+    import matplotlib.ticker
+    import matplotlib.transforms
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
@@ -111,48 +119,280 @@ def _number(n: int) -> str:
     return f"{n:,}"
 
 
+# --------------------------------------------------------------------------------------------------
+# Shared geometry: event marks, stacking, a broken date axis, a height that fits
+
+
+FOCUS_YEARS = (1936, 1941)
+"""The dense years of the story: a date axis that also covers a long tail draws these wider (a broken axis)."""
+
+DISPLAY_WIDTH_PX = 1000
+"""The widest a notebook shows a figure (the explorer's image has max-width 1000px). Figures are saved at this
+width, so their point sizes are the sizes a reader sees."""
+
+MIN_TEXT_PT = 14
+MARK_EDGE = 2.0
+MARK_SIZE = {"o": 10.0, "D": 8.0}
+"""Marker sizes (points): a diamond's diagonal is √2 × its size, so 8 pt diamonds match 10 pt circles."""
+
+
+def mark_style(colour: str, uncertain: bool, scale: float = 1.0) -> dict[str, Any]:
+    """The mark of one event: a filled circle, or a hollow diamond for a disputed or unconfirmed event."""
+    marker = "D" if uncertain else "o"
+    return {"marker": marker, "markersize": MARK_SIZE[marker] * scale, "color": colour,
+            "markerfacecolor": "white" if uncertain else colour, "markeredgecolor": colour,
+            "markeredgewidth": MARK_EDGE, "linestyle": "none"}
+
+
+def mark_extent_pt(marker: str, markersize: float, edgewidth: float = 0.0) -> float:
+    """The width (= height) in points of a drawn marker, edge included."""
+    from matplotlib.markers import MarkerStyle
+    style = MarkerStyle(marker)
+    extents = style.get_path().transformed(style.get_transform()).get_extents()
+    return max(extents.width, extents.height) * markersize + edgewidth
+
+
+def status_legend(fig: Figure, colours_certain: Sequence[str], colours_uncertain: Sequence[str],
+                  scale: float = 1.0) -> Any:
+    """A legend under the figure whose glyphs are the marks drawn: one glyph per phase colour present."""
+    _load_matplotlib()
+    from matplotlib.legend_handler import HandlerTuple
+    handles, labels = [], []
+    for colours, uncertain, label in ((colours_certain, False, "sources agree"),
+                                      (colours_uncertain, True, "disputed or unconfirmed")):
+        if colours:
+            handles.append(tuple(Line2D([], [], **mark_style(c, uncertain, scale)) for c in colours))
+            labels.append(label)
+    return fig.legend(handles, labels, loc="outside lower center", ncol=len(handles), frameon=False,
+                      handler_map={tuple: HandlerTuple(ndivide=None, pad=0.4)}, handlelength=1.3 * max(
+                          len(colours_certain), len(colours_uncertain), 1), fontsize=MIN_TEXT_PT)
+
+
+def dodge_slots(xs_px: Sequence[float], sep_px: float) -> list[int]:
+    """Stack points that would overlap: each point takes the slot nearest 0 (0, +1, -1, +2, …) in which it
+    is at least ``sep_px`` from every point already there. Points are placed from left to right."""
+    slots = [0] * len(xs_px)
+    taken: dict[int, list[float]] = {}
+    for i in sorted(range(len(xs_px)), key=lambda i: (xs_px[i], i)):
+        for k in range(len(xs_px) + 1):
+            for slot in ((k, -k) if k else (0,)):
+                if all(abs(xs_px[i] - x) >= sep_px for x in taken.get(slot, [])):
+                    break
+            else:
+                continue
+            break
+        slots[i] = slot
+        taken.setdefault(slot, []).append(xs_px[i])
+    return slots
+
+
+@dataclass(frozen=True)
+class DateAxis:
+    """A date axis from ``lo`` to ``hi`` (date numbers): linear, or broken: piecewise linear with a wide focus
+    window and compressed, shaded tails. ``knots`` map date numbers to positions 0…1 along the axis."""
+
+    lo: float
+    hi: float
+    knots: tuple[tuple[float, float], ...]
+    compressed: tuple[tuple[float, float], ...]
+
+    @property
+    def broken(self) -> bool:
+        return bool(self.compressed)
+
+    def position(self, x: float) -> float:
+        import numpy as np
+        xs, ps = zip(*self.knots, strict=True)
+        return float(np.interp(x, xs, ps))
+
+    def apply(self, ax: Any, width_px: float, locator: str = "years") -> None:
+        """Set scale, limits, ticks, shading and break marks on ``ax`` (``width_px``: about the axes width)."""
+        import numpy as np
+        ax.set_xlim(self.lo, self.hi)
+        if self.broken:
+            xs, ps = (np.array(v, dtype=float) for v in zip(*self.knots, strict=True))
+            # extend the end segments linearly, so the transform is invertible a little past the limits
+            xs = np.concatenate([[xs[0] - 1e6], xs, [xs[-1] + 1e6]])
+            ps = np.concatenate([[ps[0] - 1e6 * (ps[1] - ps[0]) / (xs[2] - xs[1])], ps,
+                                 [ps[-1] + 1e6 * (ps[-1] - ps[-2]) / (xs[-2] - xs[-3])]])
+            ax.set_xscale("function", functions=(lambda x: np.interp(x, xs, ps), lambda p: np.interp(p, ps, xs)))
+            ax.set_xlim(self.lo, self.hi)
+            ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(self._year_ticks(width_px)))
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+            trans = matplotlib.transforms.blended_transform_factory(ax.transData, ax.transAxes)
+            first, last = self.knots[1][0], self.knots[-2][0]
+            for a, b in self.compressed:
+                ax.axvspan(self.lo if a == first else a, self.hi if b == last else b, color="#cccccc", alpha=0.3,
+                           linewidth=0, zorder=0)
+                for edge in (a, b):
+                    if first < edge < last:
+                        ax.plot([edge, edge], [0, 1], transform=trans, color="#666666", linewidth=1,
+                                linestyle=(0, (4, 3)), zorder=1)
+            spans = ", ".join(f"{mdates.num2date(a).year}–{mdates.num2date(b - 1).year}" for a, b in self.compressed)
+            ax.set_xlabel(f"Shaded years ({spans}) are drawn compressed.\n"
+                          "Marks stacked in a column share a date, or nearly.", fontsize=MIN_TEXT_PT)
+        elif locator == "years":
+            years = max(1, round((self.hi - self.lo) / 365.25 / max(1, width_px / 70)))
+            ax.xaxis.set_major_locator(mdates.YearLocator(years))
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        else:
+            auto = mdates.AutoDateLocator(minticks=3, maxticks=max(3, int(width_px // 110)))
+            ax.xaxis.set_major_locator(auto)
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(auto))
+
+    def _year_ticks(self, width_px: float, min_px: float = 62) -> list[float]:
+        """1 January of well-spaced years: every segment gets ticks at a round step that leaves ``min_px``."""
+        data = self.knots[1:-1]  # without the margins
+        ticks = [x for x, _ in data if mdates.num2date(x).timetuple()[1:6] == (1, 1, 0, 0, 0)]
+        for (a, pa), (b, pb) in zip(data, data[1:], strict=False):
+            years = (b - a) / 365.25
+            px_per_year = (pb - pa) * width_px / max(years, 1e-9)
+            step = next((s for s in (1, 2, 5, 10, 20, 25, 50, 100) if s * px_per_year >= min_px), 100)
+            y0, y1 = mdates.num2date(a).year, mdates.num2date(b).year
+            for year in range(y0, y1 + 1):
+                x = mdates.date2num(dt.datetime(year, 1, 1))
+                if a <= x <= b and (year % step == 0 or x in (a, b)):
+                    if all(abs(self.position(x) - self.position(t)) * width_px >= min_px for t in ticks):
+                        ticks.append(x)
+        return sorted(ticks)
+
+
+def date_axis(lo: dt.datetime, hi: dt.datetime, events_x: Sequence[float] = (), focus: tuple[int, int] = FOCUS_YEARS,
+              shares: tuple[float, float] = (0.2, 0.45), min_tail_years: float = 4, margin: float = 0.02) -> DateAxis:
+    """A linear axis from ``lo`` to ``hi``, or a broken one that gives the focus years most of the width.
+
+    A tail (the years before or after the focus years) is compressed when it is longer than ``min_tail_years``
+    and would take more of the width than its share: its share of the events ``events_x`` (date numbers),
+    kept between ``shares`` (without events: the smaller bound)."""
+    _load_matplotlib()
+    x0, x1 = mdates.date2num(lo), mdates.date2num(hi)
+    f0 = max(x0, mdates.date2num(dt.datetime(focus[0], 1, 1)))
+    f1 = min(x1, mdates.date2num(dt.datetime(focus[1] + 1, 1, 1)))
+    total = x1 - x0
+
+    def share(inside) -> float:
+        n = sum(1 for x in events_x if inside(x))
+        return min(max(n / len(events_x), shares[0]), shares[1]) if events_x else shares[0]
+
+    left_share, right_share = share(lambda x: x < f0), share(lambda x: x >= f1)
+    left = f0 - x0 > min_tail_years * 365.25 and (f0 - x0) / total > left_share
+    right = x1 - f1 > min_tail_years * 365.25 and (x1 - f1) / total > right_share
+    if f1 <= f0 or not (left or right):
+        return _with_margin(DateAxis(x0, x1, ((x0, 0.0), (x1, 1.0)), ()), margin)
+    knots = [(x0, 0.0)]
+    compressed = []
+    if left:
+        knots.append((f0, left_share))
+        compressed.append((x0, f0))
+    if right:
+        knots.append((f1, 1.0 - right_share))
+        compressed.append((f1, x1))
+    knots.append((x1, 1.0))
+    return _with_margin(DateAxis(x0, x1, tuple(knots), tuple(compressed)), margin)
+
+
+def _with_margin(axis: DateAxis, margin: float) -> DateAxis:
+    """The same axis with ``margin`` of the width left free at each end, so no mark is cut by an edge."""
+    knots = [(x, margin + p * (1 - 2 * margin)) for x, p in axis.knots]
+    (a, pa), (b, pb) = knots[0], knots[1]
+    lo = a - pa * (b - a) / (pb - pa)
+    (c, pc), (d, pd) = knots[-2], knots[-1]
+    hi = d + (1 - pd) * (d - c) / (pd - pc)
+    knots = [(lo, 0.0)] + knots + [(hi, 1.0)]
+    return DateAxis(lo, hi, tuple(knots), axis.compressed)
+
+
+def fit_height(fig: Figure, ax: Any, needed_px: float, rounds: int = 4) -> None:
+    """Grow or shrink the figure until ``ax`` (laid out by the constrained layout) is ``needed_px`` tall."""
+    for _ in range(rounds):
+        fig.draw_without_rendering()
+        have = ax.bbox.height
+        if abs(have - needed_px) < 1:
+            return
+        w, h = fig.get_size_inches()
+        fig.set_size_inches(w, max(1.5, h + (needed_px - have) / fig.dpi))
+    import math
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(w, math.ceil(h * fig.dpi + 1) / fig.dpi)  # whole pixels, and never shorter than needed
+    fig.draw_without_rendering()
+
+
+def stack_rows(rows: Sequence[int], slots: Sequence[int], n_rows: int, pad: float = 0.6
+               ) -> tuple[list[float], list[float], list[float], float]:
+    """Lay rows out bottom to top in slot units, each as tall as its stack. Returns each point's y, each row's
+    baseline (where slot 0 sits), the borders between rows, and the total height."""
+    base, borders, cursor = [], [], 0.0
+    for r in range(n_rows):
+        mine = [s for s, rr in zip(slots, rows, strict=True) if rr == r] or [0]
+        base.append(cursor + pad / 2 - min(mine) + 0.5)
+        cursor += max(mine) - min(mine) + 1 + pad
+        borders.append(cursor)
+    ys = [base[r] + s for r, s in zip(rows, slots, strict=True)]
+    return ys, base, borders[:-1], cursor
+
+
+def place_events(fig: Figure, ax: Any, xs: Sequence[float], rows: Sequence[int], n_rows: int,
+                 sep_px: float, extra_px: float = 0.0) -> tuple[list[float], list[float], list[float]]:
+    """Dodge the events of each row (display coordinates), size the figure so one slot is ``sep_px`` tall,
+    and set the y limits. Returns the events' y, the rows' baselines and the borders between rows."""
+    _load_matplotlib()
+    for _ in range(3):
+        fig.draw_without_rendering()
+        px = [ax.transData.transform((x, 0))[0] for x in xs]
+        slots = [0] * len(xs)
+        for r in range(n_rows):
+            idx = [i for i, rr in enumerate(rows) if rr == r]
+            for i, s in zip(idx, dodge_slots([px[i] for i in idx], sep_px), strict=True):
+                slots[i] = s
+        ys, base, borders, total = stack_rows(rows, slots, n_rows)
+        ax.set_ylim(0, total)
+        fit_height(fig, ax, total * sep_px + extra_px)
+        again = [ax.transData.transform((x, 0))[0] for x in xs]
+        if max((abs(a - b) for a, b in zip(px, again, strict=True)), default=0) < 0.5:
+            break
+    return ys, base, borders
+
+
 def timeline_chart(start: int = 1929, end: int = 1940, phase: str | None = None,
                    evidence: datamod.Evidence | None = None) -> Chart:
     """Draw the events from ``start`` to ``end`` (years, inclusive) on a date axis, one row per phase.
 
-    Events the sources dispute, or that no source confirms, are drawn as hollow markers.
+    Events the sources dispute, or that no source confirms, are drawn as hollow diamonds. Events on the same
+    or close dates are stacked in their row, so every event has a mark of its own. When the years reach far
+    beyond the dense years :data:`FOCUS_YEARS`, the axis is broken: the long tail is compressed and shaded.
     """
     evidence = evidence or datamod.load()
     chosen = [e for e in evidence.events_in(phase) if start <= e.date.year <= end]
     if not chosen:
         raise ValueError(f"no events between {start} and {end}" + (f" in phase {phase!r}" if phase else ""))
     phases = [p for p in datamod.PHASES if any(e.phase == p for e in chosen)]
+    title = f"Events {start}–{end}" + (f": {datamod.PHASE_TITLES[phase]}" if phase else "")
     with _style():
-        fig = Figure(figsize=(12, 1.6 + 0.9 * len(phases)), layout="constrained")
+        fig = Figure(figsize=(DISPLAY_WIDTH_PX / 100, 4), layout="constrained")
         ax = fig.add_subplot()
-        for row, name in enumerate(reversed(phases)):
-            items = [e for e in chosen if e.phase == name]
-            colour = PHASE_COLOURS[name]
-            for e in items:
-                hollow = e.uncertain
-                ax.plot(mdates.date2num(e.midpoint), row, marker="D" if hollow else "o", markersize=11, color=colour,
-                        markerfacecolor="white" if hollow else colour, markeredgecolor=colour,
-                        markeredgewidth=2.2, linestyle="none", zorder=4 if hollow else 3)
-                if e.end_date:
-                    ax.plot([mdates.date2num(e.when), mdates.date2num(e.end_date)], [row, row], color=colour,
-                            linewidth=5, alpha=0.45, solid_capstyle="butt", zorder=2)
+        ax.spines[["left"]].set_visible(False)
+        ax.tick_params(axis="y", length=0)
+        row_of = {p: len(phases) - 1 - i for i, p in enumerate(phases)}
         ax.set_yticks(range(len(phases)), [datamod.PHASE_TITLES[p] for p in reversed(phases)])
-        ax.set_ylim(-0.7, len(phases) - 0.3)
-        ax.set_xlim(mdates.date2num(dt.datetime(start, 1, 1)), mdates.date2num(dt.datetime(end, 12, 31)))
-        ax.xaxis.set_major_locator(mdates.YearLocator())
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-        ax.grid(axis="x", color="#cccccc", linewidth=0.8)
-        title = f"Events {start}–{end}" + (f": {datamod.PHASE_TITLES[phase]}" if phase else "")
         ax.set_title(title)
-        ax.legend(
-            handles=[
-                Line2D([], [], marker="o", linestyle="none", markersize=11, color="#444444",
-                       label="sources agree (H, M, L)"),
-                Line2D([], [], marker="D", linestyle="none", markersize=11, markerfacecolor="white",
-                       markeredgecolor="#444444", markeredgewidth=2.2, label="disputed or unconfirmed"),
-            ],
-            loc="upper left", frameon=False, bbox_to_anchor=(0, -0.12), ncol=2,
-        )
+        status_legend(fig, [PHASE_COLOURS[p] for p in phases if any(e.phase == p and not e.uncertain for e in chosen)],
+                      [PHASE_COLOURS[p] for p in phases if any(e.phase == p and e.uncertain for e in chosen)])
+        fig.draw_without_rendering()
+        xs = [mdates.date2num(e.midpoint) for e in chosen]
+        axis = date_axis(dt.datetime(start, 1, 1), dt.datetime(end + 1, 1, 1), xs, shares=(0.2, 0.45))
+        axis.apply(ax, ax.bbox.width)
+        ax.grid(axis="x", color="#cccccc", linewidth=0.8)
+        sep = max(mark_extent_pt(m, s, MARK_EDGE) for m, s in MARK_SIZE.items()) * fig.dpi / 72 * 1.1
+        ys, base, borders = place_events(fig, ax, xs, [row_of[e.phase] for e in chosen], len(phases), sep)
+        ax.set_yticks(base, [datamod.PHASE_TITLES[p] for p in reversed(phases)])
+        for y in borders:
+            ax.axhline(y, color="#cccccc", linewidth=0.8, zorder=1)
+        for e, x, y in zip(chosen, xs, ys, strict=True):
+            colour = PHASE_COLOURS[e.phase]
+            ax.plot(x, y, **mark_style(colour, e.uncertain), zorder=4 if e.uncertain else 3)
+            if e.end_date:
+                ax.plot([mdates.date2num(e.when), mdates.date2num(e.end_date)], [y, y], color=colour,
+                        linewidth=5, alpha=0.45, solid_capstyle="butt", zorder=2)
     uncertain = [e for e in chosen if e.uncertain]
     per_phase = ", ".join(f"{sum(e.phase == p for e in chosen)} {datamod.PHASE_NAMES[p]}" for p in phases)
     first, last = chosen[0], chosen[-1]
@@ -185,30 +425,32 @@ def hours_chart(evidence: datamod.Evidence | None = None) -> Chart:
     untimed = [e for e in chosen if e.time_local is None]
     start, stop = dt.datetime(1940, 8, 20, 0, 0), dt.datetime(1940, 8, 22, 0, 0)
     with _style():
-        fig = Figure(figsize=(12, 1.2 + 0.62 * len(chosen)), layout="constrained")
+        fig = Figure(figsize=(DISPLAY_WIDTH_PX / 100, 1.6 + 0.62 * len(chosen)), layout="constrained")
         ax = fig.add_subplot()
         for row, e in enumerate(reversed(chosen)):
             colour = PHASE_COLOURS[e.phase]
             if e.time_local is not None:
-                ax.plot(mdates.date2num(e.when), row, marker="o", markersize=13, color=colour, zorder=3)
+                ax.plot(mdates.date2num(e.when), row, marker="o", markersize=13, color=colour, linestyle="none",
+                        zorder=3)
             else:
                 day_start = dt.datetime.combine(e.date, dt.time(0, 0))
                 ax.barh(row, 1.0, left=mdates.date2num(day_start), height=0.55, color="white",
                         edgecolor=colour, hatch="//", linewidth=1.5, zorder=2)
-        ax.set_yticks(range(len(chosen)), [_short(e.title) for e in reversed(chosen)])
+        ax.set_yticks(range(len(chosen)), [wrap(e.title) for e in reversed(chosen)])
         ax.set_xlim(mdates.date2num(start), mdates.date2num(stop))
-        ax.xaxis.set_major_locator(mdates.HourLocator(byhour=[0, 6, 12, 18]))
+        ax.xaxis.set_major_locator(mdates.HourLocator(byhour=[0, 12]))
+        ax.xaxis.set_minor_locator(mdates.HourLocator(byhour=[6, 18]))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%d Aug\n%H:%M"))
-        ax.grid(axis="x", color="#cccccc", linewidth=0.8)
-        ax.set_title("20–21 August 1940: what has a clock time, and what does not")
-        ax.legend(
+        ax.grid(axis="x", which="both", color="#cccccc", linewidth=0.8)
+        fig.suptitle("20–21 August 1940: what has a clock time, and what does not", fontsize=STYLE["axes.titlesize"])
+        fig.legend(
             handles=[
                 Line2D([], [], marker="o", linestyle="none", markersize=13, color=PHASE_COLOURS["attack"],
                        label="clock time given by a source (approximate)"),
                 matplotlib.patches.Patch(facecolor="white", edgecolor=PHASE_COLOURS["attack"], hatch="//",
                                          label="known only to the day"),
             ],
-            loc="upper left", frameon=False, bbox_to_anchor=(0, -0.14), ncol=2,
+            loc="outside lower center", frameon=False, ncol=2,
         )
     times = sorted({e.time_local for e in timed})
     time_text = ", ".join(f"about {t:%H:%M}" for t in times)
@@ -225,6 +467,12 @@ def hours_chart(evidence: datamod.Evidence | None = None) -> Chart:
 
 def _short(title: str, limit: int = 46) -> str:
     return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+def wrap(title: str, width: int = 34) -> str:
+    """A whole title on lines of at most ``width`` characters (a row label is never cut off)."""
+    import textwrap
+    return "\n".join(textwrap.wrap(title, width)) or title
 
 
 # --------------------------------------------------------------------------------------------------
@@ -272,7 +520,7 @@ def funeral_chart(evidence: datamod.Evidence | None = None) -> Chart:
     markers = {"procession_crowd": ("o", OKABE_ITO["blue"]), "crowd_estimate": ("s", OKABE_ITO["bluish green"]),
                "casket_visitors_total": ("D", OKABE_ITO["vermillion"])}
     with _style():
-        fig = Figure(figsize=(12, 8.5), layout="constrained")
+        fig = Figure(figsize=(DISPLAY_WIDTH_PX / 100, 8.5), layout="constrained")
         ax = fig.add_subplot()
         xs = [mdates.date2num(dt.datetime.combine(d, dt.time(12))) for d in model.window]
         ax.bar(xs, [model.per_day / 1000] * len(xs), width=0.7, color="white", edgecolor="#666666", hatch="//",
@@ -297,7 +545,7 @@ def funeral_chart(evidence: datamod.Evidence | None = None) -> Chart:
                     mdates.date2num(dt.datetime.combine(last, dt.time(0))) + 1.6)
         ax.set_xticks(xs, [f"{d.day} Aug" for d in model.window])
         ax.set_title("Trotsky's funeral, August 1940: reported figures and an assumption")
-        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.08), frameon=False)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.45, -0.08), frameon=False)
     figures = "; ".join(
         f"about {_number(r.value)} {_measure_words(r.measure)} {datamod.cite(r.sources)}"
         for r in model.reported
@@ -380,7 +628,7 @@ def durations_chart(evidence: datamod.Evidence | None = None, only: Sequence[str
         spans = tuple(by_label[label] for label in only)
     groups = [(unit, unit) for unit in ("years", "days") if any(s.unit == unit for s in spans)]
     with _style():
-        fig = Figure(figsize=(12, 6.5 if len(groups) == 2 else 4.5), layout="constrained")
+        fig = Figure(figsize=(DISPLAY_WIDTH_PX / 100, 6.5 if len(groups) == 2 else 4.5), layout="constrained")
         axes = fig.subplots(len(groups), 1, height_ratios=[3, 2] if len(groups) == 2 else None, squeeze=False)[:, 0]
         for ax, (unit, axis_label) in zip(axes, groups, strict=True):
             chosen = [s for s in spans if s.unit == unit]
@@ -394,11 +642,11 @@ def durations_chart(evidence: datamod.Evidence | None = None, only: Sequence[str
             ax.set_yticks(list(ys), [s.label for s in chosen])
             ax.invert_yaxis()
             ax.set_xlabel(axis_label)
-            ax.set_xlim(0, max(s.value for s in chosen) * 1.3)
-        axes[0].set_title("How long things took (computed from the dates in the data)")
-        axes[-1].legend(handles=[matplotlib.patches.Patch(facecolor=OKABE_ITO["blue"], hatch="//", edgecolor="white",
+            ax.set_xlim(0, max(s.value for s in chosen) * 1.45)
+        fig.suptitle("How long things took (computed from the dates in the data)", fontsize=STYLE["axes.titlesize"])
+        fig.legend(handles=[matplotlib.patches.Patch(facecolor=OKABE_ITO["blue"], hatch="//", edgecolor="white",
                                                          label="approximate: a date known only to the month or year")],
-                       loc="upper left", bbox_to_anchor=(0, -0.3), frameon=False)
+                   loc="outside lower left", frameon=False)
     parts = [f"{s.label}: {'about ' if s.approximate else ''}{s.value:g} {s.unit}" for s in spans]
     alt = "A bar chart of durations computed from the event dates: " + "; ".join(parts) + "."
     return Chart(figure=fig, data=spans, alt_text=alt, title="How long things took")

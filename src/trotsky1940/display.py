@@ -161,7 +161,7 @@ def source_check(dispute_id: str, evidence: datamod.Evidence | None = None, conc
                if d.article_claim else "")
     markup = (
         f"<div class='t40-source-check' style='{BOX_STYLE.format(colour='#E69F00', background='#fff6e0')}'>"
-        f"<div style='font-size:1.1em'><strong>🔎 Source check {d.id}: {_e(d.topic)}</strong> — {_e(status)}</div>"
+        f"<div style='font-size:1.1em'><strong>Source check {d.id}: {_e(d.topic)}</strong> — {_e(status)}</div>"
         f"{article}<p><strong>What the sources say:</strong></p><ul>{items}</ul>"
         + (f"<p><strong>What we can safely say:</strong> {_e(d.suggested_wording)}</p>" if conclusion else
            "<p><strong>What we can safely say:</strong> that is for you to work out.</p>")

@@ -16,6 +16,12 @@ them are rewritten to the HTML pages. The widget renderer (``@jupyter-widgets/ht
 copied into ``_static/`` from the npm registry (cached in ``.cache/widgets``), so a site works offline once built.
 If npm cannot be reached the pages load them from a CDN instead, and the build says so.
 
+The timeline explorer is shown through its own HTML output (``timeline.explorer_html``: every card and frame
+embedded, a small script), not through its saved widget state, which the html-manager can only draw as it was
+saved: so slider, arrow keys, Play and the phase menu work on the site, offline. Every notebook page gets
+``NOTEBOOK_CSS``: In/Out prompts and code colours with WCAG 2.1 AA contrast, underlined links in text, a sans-serif
+font (tests/browser/test_accessibility.py runs axe-core on every page).
+
 A built site holds a marker file, ``.trotsky1940-site``. The build deletes and rewrites ``--out`` only when that
 folder holds the marker (or is empty, or does not exist yet): any other folder is left alone, with exit code 2.
 """
@@ -76,6 +82,50 @@ TEACHER_PARAGRAPH = re.compile(r"^\s*(?:>\s*)*(?:\*\*|__|\*|_)(?:Instructor note
 
 TITLE = "Who killed Trotsky, and how do we know?"
 SITE_NAMES = {"student": "Student site", "teacher": "Teacher site: not for students"}
+
+
+# Added to every notebook page (nbconvert's lab template): WCAG 2.1 AA contrast for the In/Out prompts and the code
+# colours, links inside text underlined (not told apart by colour alone), and a sans-serif font everywhere.
+NOTEBOOK_CSS = """
+:root{--jp-cell-prompt-not-active-font-color:#4a4a4a;--jp-cell-inprompt-font-color:#1d5a91;
+ --jp-cell-outprompt-font-color:#9a3d1f;--jp-mirror-editor-comment-color:#3b6363;
+ --jp-mirror-editor-keyword-color:#006600;--jp-mirror-editor-builtin-color:#006600;
+ --jp-mirror-editor-number-color:#006600;--jp-mirror-editor-operator-color:#7a16b8;
+ --jp-mirror-editor-string-color:#a11a1a;--jp-mirror-editor-def-color:#0000c0;
+ --jp-mirror-editor-variable-2-color:#004a94;--jp-mirror-editor-meta-color:#7a16b8;
+ --jp-mirror-editor-attribute-color:#0000c0;--jp-mirror-editor-qualifier-color:#3d5a00;
+ --jp-mirror-editor-tag-color:#006600;--jp-mirror-editor-header-color:#0000c0;
+ --jp-mirror-editor-link-color:#0b4a8a;--jp-content-link-color:#0b4a8a}
+.jp-InputPrompt,.jp-OutputPrompt,.jp-Notebook .jp-Cell:not(.jp-mod-active) .jp-InputPrompt,
+.jp-Notebook .jp-Cell:not(.jp-mod-active) .jp-OutputPrompt{color:#4a4a4a!important;opacity:1!important}
+.jp-RenderedHTMLCommon a,.jp-RenderedHTMLCommon a:link,.jp-RenderedHTMLCommon a:visited,.jp-RenderedMarkdown a{
+ text-decoration:underline!important}
+body,.jp-RenderedHTMLCommon{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif}
+"""
+
+
+def is_explorer_output(output) -> bool:
+    """A display of the timeline explorer: a widget view with the explorer's own HTML that runs without a kernel."""
+    bundle = output.get("data", {}) if isinstance(output, dict) else {}
+    return ("application/vnd.jupyter.widget-view+json" in bundle
+            and "t40-x t40-static" in "".join(bundle.get("text/html", "")))
+
+
+def alive_without_a_kernel(notebook):
+    """Show each timeline explorer through its own HTML (every card and frame embedded, a small script), not
+    through the saved widget state: the html-manager can only show the saved view, with no Python to move the card
+    and the image. Other widgets keep their saved state."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if is_explorer_output(output):
+                del output["data"]["application/vnd.jupyter.widget-view+json"]
+    return notebook
+
+
+def accessible_page(body: str) -> str:
+    """A notebook page with NOTEBOOK_CSS."""
+    body = body.replace("</head>", f"<style>{NOTEBOOK_CSS}</style></head>", 1)
+    return body
 
 
 class OutFolderRefused(Exception):
@@ -192,7 +242,7 @@ STYLE = ("body{font-family:system-ui,sans-serif;max-width:62em;margin:2em auto;p
          ".t40-banner{padding:.8em 1em;border-radius:.4em;margin:1em 0}"
          ".t40-banner-student{background:#e6f0fa;border-left:.4em solid #1f6fb8}"
          ".t40-banner-teacher{background:#fde8e8;border-left:.4em solid #b81f1f}"
-         "li{margin:.2em 0}.t40-path{color:#555;font-size:.9em}")
+         "li{margin:.2em 0}.t40-path{color:#555;font-size:.9em}a{color:#0b4a8a;text-decoration:underline}")
 
 
 def page(title: str, body: str, depth: int, audience: str = "student") -> str:
@@ -303,10 +353,12 @@ def build(out: Path, root: Path | None = None, log=None, audience: str = "studen
             notebook = nbformat.read(notebook_path, as_version=4)  # a copy in memory: the file is never written
             if audience == "student":
                 notebook = student_copy(notebook)
+            notebook = alive_without_a_kernel(notebook)
             resources = {"metadata": {"name": notebook_path.stem, "path": str(notebook_path.parent)}}
             body, _ = exporter.from_notebook_node(notebook, resources=resources)
             # The module has no mathematics: leave MathJax out, so a page loads nothing from outside.
             body = re.sub(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", "", body, flags=re.S)
+            body = accessible_page(body)
             target_rel = rel.with_suffix(".html").as_posix()
             target = out / target_rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -327,7 +379,8 @@ def build(out: Path, root: Path | None = None, log=None, audience: str = "studen
         target_rel = Path(name).with_suffix(".html").as_posix()
         target = out / target_rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(rewrite_links(page(title, render(text), depth, audience), name, audience),
+        rendered = render(text).replace("<pre>", "<pre tabindex='0'>")  # a wide block scrolls from the keyboard too
+        target.write_text(rewrite_links(page(title, rendered, depth, audience), name, audience),
                           encoding="utf-8")
         entries.append((target_rel, title))
     for name in PLAIN_FILES:

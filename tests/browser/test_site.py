@@ -48,19 +48,109 @@ def served_teachers(teacher_site):  # noqa: F811
         yield url
 
 
-def test_saved_timeline_view_renders_without_a_kernel(served, page):
-    requests = []
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(f"{served}/notebooks/00-start-here.html")
-    card = page.locator(".t40-timeline .t40-card").first
-    card.wait_for(state="visible", timeout=30_000)
-    assert f"Event 1 of {len(data.load().events)}" in card.inner_text()
-    assert page.locator(".t40-timeline img.t40-image").first.get_attribute("src")
-    assert page.locator('img[alt^="A timeline of"]').count() >= 1
-    outside = [u for u in requests if not u.startswith((served, "data:", f"blob:{served}"))]
-    assert outside == [], f"the page fetched from outside: {outside[:5]}"
-    page.locator(".t40-timeline").first.scroll_into_view_if_needed()
-    screenshot(page, "static-site-timeline")
+def offline_page(browser, base: str, width: int = 1366, height: int = 768):
+    """A page in a context whose network ends at the machine: any request not to ``base`` (or a data: or blob:
+    address) is aborted and recorded in ``page.outside``."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    outside: list[str] = []
+
+    def route(r):
+        url = r.request.url
+        if url.startswith((base, "data:", "blob:", "file:")):
+            r.continue_()
+        else:
+            outside.append(url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.outside = outside
+    return context, page
+
+
+def explorer_state(page) -> dict:
+    return page.evaluate("""() => {
+        const root = document.querySelector('.t40-x');
+        const slider = root.querySelector('input.t40-slider'), svg = root.querySelector('svg.t40-image');
+        return {card: root.querySelector('.t40-card').innerText, value: Number(slider.value),
+                valuetext: slider.getAttribute('aria-valuetext'), alt: svg.getAttribute('aria-label'),
+                ring: svg.querySelector('.t40-hl-ring').getAttribute('cx'),
+                src: svg.querySelector('image').getAttribute('href').length,
+                live: root.querySelector('.t40-card').getAttribute('aria-live'),
+                count: root.querySelector('.t40-count').innerText};
+    }""")
+
+
+def test_the_explorer_is_alive_without_a_kernel_or_a_network(served, browser):
+    """Issue 13, item 4: slider, arrow keys, Play/Stop and the phase menu move card and image in a static page."""
+    events = data.load().events
+    context, page = offline_page(browser, served)
+    try:
+        page.goto(f"{served}/notebooks/00-start-here.html")
+        root = page.locator(".t40-x").first
+        root.wait_for(state="visible")
+        root.scroll_into_view_if_needed()
+        first = explorer_state(page)
+        assert first["card"].startswith(f"Event 1 of {len(events)}") and first["live"] == "polite"
+        assert first["valuetext"] == f"Event 1 of {len(events)}: {events[0].label}, {events[0].title}"
+        assert events[0].title in first["alt"]
+        slider = page.locator(".t40-x input.t40-slider").first
+        slider.focus()
+        page.keyboard.press("ArrowRight")
+        second = explorer_state(page)
+        assert second["card"].startswith(f"Event 2 of {len(events)}") and events[1].title in second["card"]
+        assert second["ring"] != first["ring"] and events[1].title in second["alt"]
+        page.keyboard.press("End")  # the notebook's own "Try it now: press End"
+        last = explorer_state(page)
+        assert last["value"] == len(events) and events[-1].title in last["card"] and events[-1].title in last["alt"]
+        screenshot(page, "site/explorer-last-event-1366x768")
+        page.keyboard.press("Home")
+        assert explorer_state(page)["value"] == 1
+        # Play at the fastest speed moves on by itself; Stop keeps the current event
+        page.locator(".t40-x select.t40-speed").first.select_option("2000")
+        page.get_by_role("button", name="Play").first.click()
+        page.wait_for_function("() => Number(document.querySelector('.t40-x input.t40-slider').value) >= 2",
+                               timeout=10_000)
+        page.get_by_role("button", name="Stop").first.click()
+        stopped = explorer_state(page)["value"]
+        page.wait_for_timeout(2_600)
+        assert explorer_state(page)["value"] == stopped >= 2
+        # the phase menu and the zoom change the set of events, card and image
+        attack = data.load().events_in("attack")
+        page.get_by_label("Phase").first.select_option(label=data.PHASE_TITLES["attack"])
+        state = explorer_state(page)
+        assert state["count"] == f"Showing {len(attack)} events" and attack[0].title in state["card"]
+        assert state["src"] != last["src"] or state["ring"] != last["ring"]
+        page.get_by_role("button", name="Zoom to 20–21 August 1940").first.click()
+        assert "on 20–21 August 1940" in explorer_state(page)["count"]
+        screenshot(page, "site/explorer-zoomed-1366x768")
+        assert page.outside == [], f"the page asked for: {page.outside[:5]}"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width,height", VIEWPORTS)
+def test_the_explorer_renders_offline_with_a_sans_serif_font_and_no_icon_font(served, browser, width, height):
+    context, page = offline_page(browser, served, width, height)
+    failed: list[str] = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    try:
+        page.goto(f"{served}/notebooks/00-start-here.html")
+        root = page.locator(".t40-x").first
+        root.wait_for(state="visible")
+        root.scroll_into_view_if_needed()
+        font = page.evaluate("() => getComputedStyle(document.querySelector('.t40-x .t40-card')).fontFamily")
+        assert "serif" in font and not font.lower().startswith(("serif", "times", "georgia")), font
+        assert page.locator(".t40-x .fa, .t40-x [class*='fa-']").count() == 0
+        for name in ("Play", "Stop"):
+            button = page.get_by_role("button", name=name).first
+            assert button.is_visible() and button.inner_text().strip() == name
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert failed == [] and page.outside == [], (failed, page.outside)
+        screenshot(page, f"site/explorer-{width}x{height}")
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("audience", ["student", "teacher"])

@@ -89,3 +89,39 @@ def test_timeline_explorer_works_from_the_keyboard(lab, page):
               "median_ms": round(statistics.median(latencies) * 1000, 1), "goal_ms": 200}
     (ARTIFACTS / "timeline-browser-latency.json").write_text(json.dumps(result, indent=2))
     print(f"\nbrowser: key press to new card and image, median {result['median_ms']} ms (goal <= 200 ms)")
+
+
+def test_play_moves_on_at_the_chosen_speed_and_stop_keeps_the_event(lab, page):
+    """Issue 13, item 2: Play and Stop are buttons with words (no icon font); Play moves on one card per 4 s unless
+    another speed is chosen; Stop stays on the current event. The image has alt text naming the event."""
+    events = data.load().events
+    page.set_viewport_size({"width": 1366, "height": 768})
+    open_and_run_all(page, lab, "00-start-here.ipynb")
+    explorer = page.locator(".t40-timeline").first
+    explorer.wait_for(state="visible", timeout=30_000)
+    explorer.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "(want) => (document.querySelector('.t40-timeline .t40-card')?.innerText || '').includes(want)",
+        arg=f"Event 1 of {len(events)}", timeout=30_000)
+    play = page.locator(".t40-timeline button.t40-play").first
+    stop = page.locator(".t40-timeline button.t40-stop").first
+    assert play.inner_text().strip() == "Play" and stop.inner_text().strip() == "Stop"
+    assert page.locator(".t40-timeline .t40-speed select").first.input_value() == "Normal: 4 s per event"
+    alt = page.locator(".t40-timeline img.t40-image").first.get_attribute("alt")
+    assert alt.startswith("Timeline of") and events[0].title in alt
+    for width, height in ((1366, 768), (1920, 1080)):
+        page.set_viewport_size({"width": width, "height": height})
+        explorer.evaluate("e => e.scrollIntoView({block: 'start'})")
+        screenshot(page, f"lab-explorer-{width}x{height}")
+    page.locator(".t40-timeline .t40-speed select").first.select_option(label="Fast: 2 s per event")
+    play.click()
+    page.wait_for_function(
+        "() => document.querySelector('.t40-timeline .t40-card').innerText.startsWith('Event 2 of')",
+        timeout=15_000)
+    stop.click()
+    page.wait_for_timeout(500)
+    stopped = card_text(page).split(":")[0]
+    page.wait_for_timeout(3_000)
+    assert card_text(page).split(":")[0] == stopped and stopped != f"Event 1 of {len(events)}"
+    alt = page.locator(".t40-timeline img.t40-image").first.get_attribute("alt")
+    assert f"highlighted: event {stopped.split()[1]}," in alt
