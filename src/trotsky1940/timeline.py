@@ -420,6 +420,14 @@ STATIC_CSS = """
 .t40-x.t40-projector > *{flex:0 0 auto}
 .t40-x.t40-projector > .t40-frame{flex:1 1 0;min-height:0}
 .t40-x.t40-projector svg.t40-image{height:100%}
+@media (min-aspect-ratio:4/3){
+ .t40-x.t40-projector{display:grid;grid-template-columns:minmax(16em,31%) minmax(0,1fr);
+  grid-template-rows:auto auto minmax(0,1fr);column-gap:1em}
+ .t40-x.t40-projector > .t40-controls{grid-column:1 / -1}
+ .t40-x.t40-projector > .t40-card{grid-column:1;grid-row:3;overflow:auto;min-height:0}
+ .t40-x.t40-projector > .t40-frame{grid-column:2;grid-row:3;min-height:0}
+ .t40-x.t40-projector svg.t40-image{width:100%}
+}
 .t40-x.t40-projector details{display:none}
 """
 
