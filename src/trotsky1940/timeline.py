@@ -264,7 +264,7 @@ class TimelineExplorer(widgets.VBox):
                                       layout=widgets.Layout(width="auto"))
         self.zoom = widgets.ToggleButton(value=zoom, description="Zoom to 20–21 August 1940",
                                          tooltip="Show only 20 and 21 August 1940, hour by hour",
-                                         layout=widgets.Layout(width="auto"))
+                                         layout=widgets.Layout(width="auto", flex="0 0 auto"))
         self.slider = widgets.IntSlider(value=1, min=1, max=1, step=1, description="Event:", continuous_update=True,
                                         layout=widgets.Layout(width="70%"), style={"description_width": "initial"})
         # Play: our own buttons with words (no icon font, an accessible name), and a hidden widgets.Play as the
@@ -272,10 +272,11 @@ class TimelineExplorer(widgets.VBox):
         self.play = widgets.Play(value=1, min=1, max=1, step=1, interval=DEFAULT_PLAY_MS, show_repeat=False,
                                  layout=widgets.Layout(display="none"))
         self.play_link = widgets.jslink((self.play, "value"), (self.slider, "value"))
+        # flex "0 0 auto" and a minimum width: in a narrow row the buttons must not shrink to "P…" and "S…"
         self.play_button = widgets.Button(description="Play", tooltip="Step through the events by themselves",
-                                          layout=widgets.Layout(width="auto"))
+                                          layout=widgets.Layout(width="auto", min_width="5em", flex="0 0 auto"))
         self.stop_button = widgets.Button(description="Stop", tooltip="Stop on the current event",
-                                          layout=widgets.Layout(width="auto"))
+                                          layout=widgets.Layout(width="auto", min_width="5em", flex="0 0 auto"))
         self.speed = widgets.Dropdown(options=PLAY_SPEEDS, value=DEFAULT_PLAY_MS, description="Speed:",
                                       layout=widgets.Layout(width="auto"))
         self.play_button.on_click(self._on_play)

@@ -112,6 +112,8 @@ def test_play_moves_on_at_the_chosen_speed_and_stop_keeps_the_event(lab, page):
     for width, height in ((1366, 768), (1920, 1080)):
         page.set_viewport_size({"width": width, "height": height})
         explorer.evaluate("e => e.scrollIntoView({block: 'start'})")
+        for button in (play, stop):  # the words are shown whole, not cut to "P…"
+            assert button.evaluate("b => b.scrollWidth <= b.clientWidth && b.clientWidth >= 40"), (width, button)
         screenshot(page, f"lab-explorer-{width}x{height}")
     page.locator(".t40-timeline .t40-speed select").first.select_option(label="Fast: 2 s per event")
     play.click()
