@@ -4,6 +4,7 @@ keys); and `--out` is only deleted when it is a site the command built."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import html
 import json
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
+import nbformat
 import pytest
 
 from trotsky1940 import site as site_module
@@ -203,10 +205,33 @@ def test_internal_links_resolve(which, request):
     assert checked > 30 and broken == []
 
 
-def test_widget_state_and_renderer_are_embedded(site):
-    text = (site / "notebooks" / "00-start-here.html").read_text(encoding="utf-8")
-    assert "application/vnd.jupyter.widget-state+json" in text
-    assert "_static/html-manager/embed-amd.js" in text and (site / "_static" / "require.js").exists()
+def test_the_explorer_runs_from_its_own_script_with_no_widget_state_to_fetch(site):
+    """The explorer's saved widget models (one is an anywidget, whose code a static page would fetch from a CDN)
+    are dropped with its views; its own embedded HTML and script remain. The renderer stays available offline."""
+    for page in sorted((site / "notebooks").glob("0*.html")):
+        text = page.read_text(encoding="utf-8")
+        assert "t40-x t40-static" in text, page.name
+        assert "anywidget" not in text and "unpkg.com" not in text, page.name
+    assert (site / "_static" / "require.js").exists() and (site / "_static" / "html-manager" / "embed-amd.js").exists()
+
+
+def test_unused_widget_state_is_dropped_and_the_rest_kept():
+    def model(name, **state):
+        return {"model_module": "@jupyter-widgets/controls", "model_name": name, "state": state}
+
+    state = {"aa01": model("VBoxModel", children=["IPY_MODEL_bb02"]), "bb02": model("IntSliderModel"),
+             "cc03": model("DirectionalLinkModel", source=["IPY_MODEL_bb02", "value"],
+                           target=["IPY_MODEL_bb02", "max"]),
+             "dd04": {"model_module": "anywidget", "model_name": "AnyModel", "state": {}},
+             "ee05": model("LinkModel", source=["IPY_MODEL_dd04", "value"], target=["IPY_MODEL_bb02", "value"])}
+    view = {"output_type": "display_data", "metadata": {},
+            "data": {"application/vnd.jupyter.widget-view+json": {"model_id": "aa01", "version_major": 2}}}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("w", outputs=[nbformat.from_dict(view)])])
+    nb.metadata["widgets"] = {site_module.WIDGET_STATE: {"state": copy.deepcopy(state), "version_major": 2}}
+    kept = site_module.without_unused_widget_state(nb).metadata["widgets"][site_module.WIDGET_STATE]["state"]
+    assert sorted(kept) == ["aa01", "bb02", "cc03"]  # the anywidget and its link are gone
+    nb.cells[0].outputs = []
+    assert "widgets" not in site_module.without_unused_widget_state(nb).metadata
 
 
 def test_a_built_site_is_marked_and_an_earlier_build_is_replaced(sites):

@@ -162,3 +162,20 @@ def test_one_line_api():
     ex = timeline.timeline_explorer(phase="attack")
     assert all(e.phase == "attack" for e in ex.events)
     assert ex.events == data.load().events_in("attack")
+
+
+def test_the_live_slider_names_the_event_and_the_card_is_a_polite_live_region(explorer, evidence):
+    """Issue 13, item 6, in JupyterLab and Voila: a labelled native range input whose value text names the event;
+    the card is one element that stays in the page with aria-live=polite (checked in Chromium in tests/browser)."""
+    assert isinstance(explorer.slider, timeline.EventSlider) and explorer.slider.description == "Event"
+    assert 'type = "range"' in timeline.EVENT_SLIDER_ESM and "aria-valuetext" in timeline.EVENT_SLIDER_ESM
+    assert "label.htmlFor = id" in timeline.EVENT_SLIDER_ESM
+    events = evidence.events
+    assert len(explorer.slider.value_texts) == len(events)
+    explorer.slider.value = 3
+    assert explorer.slider.value_text == f"Event 3 of {len(events)}: {events[2].label}, {events[2].title}"
+    explorer.phase.value = "second-attempt"
+    raid = evidence.events_in("second-attempt")
+    assert explorer.slider.value_texts[0] == f"Event 1 of {len(raid)}: {raid[0].label}, {raid[0].title}"
+    assert isinstance(explorer.card, timeline.LiveHTML) and explorer.card.label == "Event card"
+    assert "aria-live\", \"polite\"" in timeline.LIVE_HTML_ESM and raid[0].title in explorer.card.value

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
 import posixpath
 import re
 import shutil
@@ -119,6 +120,39 @@ def alive_without_a_kernel(notebook):
         for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
             if is_explorer_output(output):
                 del output["data"]["application/vnd.jupyter.widget-view+json"]
+    return without_unused_widget_state(notebook)
+
+
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def without_unused_widget_state(notebook):
+    """Keep only the saved widget models that a remaining widget view needs (itself, its children, its links).
+
+    The explorer's models (an anywidget among them, whose code the static page's renderer would try to fetch from a
+    CDN) are dropped once its views are replaced by its own HTML; a notebook with no widget views left keeps no
+    widget state at all."""
+    widgets_meta = notebook.metadata.get("widgets", {})
+    state = widgets_meta.get(WIDGET_STATE, {}).get("state", {})
+    wanted = [output["data"]["application/vnd.jupyter.widget-view+json"].get("model_id")
+              for cell in notebook.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
+              if "application/vnd.jupyter.widget-view+json" in output.get("data", {})]
+    keep, todo = set(), [m for m in wanted if m in state]
+    while todo:
+        model = todo.pop()
+        if model in keep:
+            continue
+        keep.add(model)
+        todo.extend(ref for ref in re.findall(r"IPY_MODEL_([0-9a-f]+)", json.dumps(state[model])) if ref in state)
+    # a link (jslink) is a model of its own that points at the widgets it joins: keep it when they are kept
+    for model, entry in state.items():
+        refs = set(re.findall(r"IPY_MODEL_([0-9a-f]+)", json.dumps(entry)))
+        if refs and refs <= keep and entry.get("model_name", "").endswith("LinkModel"):
+            keep.add(model)
+    if not keep:
+        notebook.metadata.pop("widgets", None)
+    elif state:
+        widgets_meta[WIDGET_STATE]["state"] = {m: state[m] for m in state if m in keep}
     return notebook
 
 

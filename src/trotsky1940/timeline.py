@@ -1,4 +1,4 @@
-"""The timeline explorer: an ipywidgets slider over the events, an event card and a timeline image.
+"""The timeline explorer: a slider over the events (ipywidgets and anywidget), an event card and a timeline image.
 
 One line in a notebook::
 
@@ -7,6 +7,10 @@ One line in a notebook::
 
 Keyboard: Tab to the slider, then the arrow keys (one event), Home and End (first and last event); the
 phase menu and the zoom toggle are ordinary form controls. The Play button steps through the events.
+
+Screen readers: the slider is a labelled native ``<input type=range>`` (:class:`EventSlider`, an anywidget) whose
+value text names the event ("Event 3 of 54: 24 May 1940, ..."), and the card is a polite live region that stays in
+the page (:class:`LiveHTML`), in JupyterLab and in Voila alike.
 
 Speed: the timeline is drawn once per choice of phase and zoom; moving the slider only redraws the
 highlight on top of a saved copy of that drawing (blitting) and encodes the result as PNG bytes for an
@@ -24,10 +28,12 @@ import html
 import io
 from collections.abc import Sequence
 
+import anywidget
 import ipywidgets as widgets
 import matplotlib
 import matplotlib.dates as mdates
 import matplotlib.patches
+import traitlets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
@@ -247,6 +253,128 @@ class TimelinePlot:
 def _short(title: str, limit: int = 40) -> str:
     return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
+# -- accessible widgets for JupyterLab and Voila (anywidget) ---------------------------------------------------------
+# ipywidgets' IntSlider draws a noUiSlider handle with no accessible name, and an HTML widget replaces its element on
+# every change, so a screen reader is never told that the card changed. These two small anywidgets fix both: a native
+# <input type=range> with a label and an aria-valuetext naming the event, and a polite live region that stays in the
+# page while its content changes. Their JavaScript is below, in full: no build step, nothing fetched.
+
+EVENT_SLIDER_ESM = r"""
+let counter = 0;
+function render({ model, el }) {
+  counter += 1;
+  const id = "t40-range-" + counter + "-" + Date.now().toString(36);
+  const row = document.createElement("div");
+  row.className = "t40-range";
+  const label = document.createElement("label");
+  label.htmlFor = id;
+  const input = document.createElement("input");
+  input.type = "range";
+  input.id = id;
+  input.step = "1";
+  input.className = "t40-range-input";
+  const out = document.createElement("output");
+  out.htmlFor = id;
+  out.setAttribute("aria-hidden", "true");
+  row.append(label, input, out);
+  el.append(row);
+  function sync() {
+    const min = model.get("min"), max = model.get("max"), value = model.get("value");
+    label.textContent = model.get("description");
+    input.min = String(min);
+    input.max = String(max);
+    input.value = String(value);
+    input.disabled = model.get("disabled");
+    const texts = model.get("value_texts") || [];
+    input.setAttribute("aria-valuetext", texts[value - min] || String(value));
+    out.textContent = value + " / " + max;
+  }
+  function send() {
+    const value = Number(input.value);
+    if (value !== model.get("value")) {
+      model.set("value", value);
+      model.save_changes();
+    }
+    sync();
+  }
+  // JupyterLab's command-mode shortcuts listen for keys on the whole page and would take the arrow keys away
+  // from the slider (and its focus with them): keys pressed on the slider stay with the slider.
+  row.setAttribute("data-lm-suppress-shortcuts", "true");
+  input.addEventListener("keydown", (event) => event.stopPropagation());
+  input.addEventListener("input", send);
+  input.addEventListener("change", send);
+  const names = ["value", "min", "max", "disabled", "description", "value_texts"];
+  for (const name of names) model.on("change:" + name, sync);
+  sync();
+  return () => { for (const name of names) model.off("change:" + name, sync); };
+}
+export default { render };
+"""
+
+EVENT_SLIDER_CSS = """
+.t40-range{display:flex;align-items:center;gap:.6em;width:100%;min-width:14em}
+.t40-range label{white-space:nowrap}
+.t40-range input[type=range]{flex:1 1 auto;min-width:10em;height:1.6em;accent-color:#0b3d6e;margin:0}
+.t40-range input[type=range]:focus-visible{outline:3px solid #0b3d6e;outline-offset:3px}
+.t40-range output{font-variant-numeric:tabular-nums;white-space:nowrap;color:#1a1a1a}
+"""
+
+LIVE_HTML_ESM = r"""
+function render({ model, el }) {
+  const region = document.createElement("div");
+  region.className = "t40-live";
+  region.setAttribute("role", "region");
+  region.setAttribute("aria-live", "polite");
+  function sync() {
+    region.setAttribute("aria-label", model.get("label"));
+    region.innerHTML = model.get("value");  // built by the package from escaped text (see card_html)
+  }
+  model.on("change:value", sync);
+  model.on("change:label", sync);
+  el.append(region);
+  sync();
+  return () => { model.off("change:value", sync); model.off("change:label", sync); };
+}
+export default { render };
+"""
+
+
+class EventSlider(anywidget.AnyWidget):
+    """A slider over the events with a visible label, arrow keys, Home and End (a native range input), and an
+    ``aria-valuetext`` that names the event ("Event 3 of 54: 24 May 1940, ..."), for screen readers."""
+
+    _esm = EVENT_SLIDER_ESM
+    _css = EVENT_SLIDER_CSS
+    value = traitlets.Int(1).tag(sync=True)
+    min = traitlets.Int(1).tag(sync=True)
+    max = traitlets.Int(1).tag(sync=True)
+    disabled = traitlets.Bool(False).tag(sync=True)
+    description = traitlets.Unicode("Event").tag(sync=True)
+    value_texts = traitlets.List(traitlets.Unicode()).tag(sync=True)
+
+    @traitlets.validate("value")
+    def _clamp(self, proposal):
+        return max(self.min, min(self.max, proposal["value"]))
+
+    @traitlets.observe("min", "max")
+    def _reclamp(self, _change):
+        self.value = max(self.min, min(self.max, self.value))
+
+    @property
+    def value_text(self) -> str:
+        """What a screen reader says for the current value."""
+        texts = self.value_texts
+        i = self.value - self.min
+        return texts[i] if 0 <= i < len(texts) else str(self.value)
+
+
+class LiveHTML(anywidget.AnyWidget):
+    """HTML in a polite live region that stays in the page: a screen reader reads each new content once."""
+
+    _esm = LIVE_HTML_ESM
+    value = traitlets.Unicode("").tag(sync=True)
+    label = traitlets.Unicode("").tag(sync=True)
+
 
 PLAY_SPEEDS = [("Slow: 8 s per event", 8000), ("Normal: 4 s per event", 4000), ("Fast: 2 s per event", 2000)]
 DEFAULT_PLAY_MS = 4000
@@ -265,8 +393,8 @@ class TimelineExplorer(widgets.VBox):
         self.zoom = widgets.ToggleButton(value=zoom, description="Zoom to 20–21 August 1940",
                                          tooltip="Show only 20 and 21 August 1940, hour by hour",
                                          layout=widgets.Layout(width="auto", flex="0 0 auto"))
-        self.slider = widgets.IntSlider(value=1, min=1, max=1, step=1, description="Event:", continuous_update=True,
-                                        layout=widgets.Layout(width="70%"), style={"description_width": "initial"})
+        self.slider = EventSlider(value=1, min=1, max=1, description="Event",
+                                  layout=widgets.Layout(flex="1 1 16em", min_width="14em"))
         # Play: our own buttons with words (no icon font, an accessible name), and a hidden widgets.Play as the
         # browser-side timer; Stop pauses on the current event.
         self.play = widgets.Play(value=1, min=1, max=1, step=1, interval=DEFAULT_PLAY_MS, show_repeat=False,
@@ -283,7 +411,7 @@ class TimelineExplorer(widgets.VBox):
         self.stop_button.on_click(self._on_stop)
         self.speed.observe(self._on_speed, names="value")
         self.count = widgets.HTML()
-        self.card = widgets.HTML()
+        self.card = LiveHTML(label="Event card")
         self.image = widgets.HTML(layout=widgets.Layout(width="100%", max_width="1000px"))
         self.png = b""
         for w, name in ((self.phase, "t40-phase"), (self.zoom, "t40-zoom"), (self.slider, "t40-slider"),
@@ -321,6 +449,7 @@ class TimelineExplorer(widgets.VBox):
         total = len(self.events)
         with self.slider.hold_trait_notifications():
             self.slider.max = max(total, 1)
+            self.slider.value_texts = [slider_text(self.events, i) for i in range(total)] or ["No events"]
             self.play.max = max(total, 1)
             self.slider.disabled = self.play.disabled = self.play_button.disabled = total == 0
         self.play.playing = False
@@ -343,7 +472,6 @@ class TimelineExplorer(widgets.VBox):
         encoded = base64.b64encode(self.png).decode("ascii")
         self.image.value = (f"<img class='t40-image' alt=\"{alt}\" src='data:image/png;base64,{encoded}' "
                             "style='width:100%; height:auto'>")
-        self.slider.tooltip = slider_text(self.events, self.index)
 
     def _on_play(self, _button=None) -> None:
         if not self.events:

@@ -15,10 +15,9 @@ from .test_site import offline_page, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-# What ipywidgets itself draws in a live JupyterLab and we cannot name from Python: the handle of the slider (a
-# <div role=slider> from noUiSlider) has no accessible name. The kernel-free explorer (static site, Voila app) uses
-# a labelled <input type=range> instead.
-LAB_KNOWN = {("aria-input-field-name", ".noUi-handle")}
+# Nothing is excused: the live explorer's slider is a labelled <input type=range> (an anywidget), as in the
+# kernel-free explorer.
+LAB_KNOWN: set[tuple[str, str]] = set()
 
 
 def record(name: str, counts: dict[str, int]) -> None:
@@ -63,7 +62,9 @@ def test_the_projector_app_passes_wcag_21_aa(browser):
 
 def test_the_output_areas_of_a_chapter_in_lab_pass_wcag_21_aa(lab, page):
     open_and_run_all(page, lab, "00-start-here.ipynb")
-    page.locator(".t40-timeline .t40-card").first.wait_for(state="visible", timeout=30_000)
+    page.locator(".t40-timeline .t40-slider input[type=range]").first.wait_for(state="visible", timeout=30_000)
+    page.wait_for_function("() => (document.querySelector('.t40-timeline .t40-card')?.innerText || '')"
+                           ".startsWith('Event 1 of')", timeout=30_000)
     page.wait_for_timeout(500)
     violations = run_axe(page, ".jp-OutputArea")
     record("lab-output-areas", {"notebooks/00-start-here.ipynb (JupyterLab, .jp-OutputArea)": count(violations)})

@@ -52,7 +52,14 @@ def test_timeline_explorer_works_from_the_keyboard(lab, page):
     assert f"Showing {len(events)} events" in page.locator(".t40-count").first.inner_text()
     screenshot(page, "timeline-first-event")
 
-    handle = page.locator(".t40-timeline .t40-slider [role=slider]").first
+    # issue 13, item 6: the slider is a native range input with a name and a value text naming the event, and the
+    # card is a polite live region that stays in the page
+    handle = page.locator(".t40-timeline .t40-slider input[type=range]").first
+    assert handle.evaluate("i => i.labels.length === 1 && i.labels[0].innerText.trim()") == "Event"
+    assert handle.get_attribute("aria-valuetext") == f"Event 1 of {len(events)}: {events[0].label}, {events[0].title}"
+    region = page.locator(".t40-timeline .t40-card [aria-live=polite]").first
+    assert region.get_attribute("role") == "region" and region.get_attribute("aria-label") == "Event card"
+    region.evaluate("r => { window.t40Region = r; }")
     handle.focus()
     latencies = []
     for step in range(2, 8):
@@ -61,6 +68,9 @@ def test_timeline_explorer_works_from_the_keyboard(lab, page):
         assert f"Event {step} of {len(events)}" in card_text(page)
         assert events[step - 1].title in card_text(page)
     screenshot(page, "timeline-after-arrow-right")
+    assert handle.get_attribute("aria-valuetext").startswith(f"Event 7 of {len(events)}: {events[6].label}")
+    # the same element, so assistive technology announces the change instead of meeting a new region
+    assert region.evaluate("r => r === window.t40Region && r.isConnected")
 
     card, src = card_text(page), image_src(page)
     press_and_wait(page, "End", card, src)
