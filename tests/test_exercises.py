@@ -4,6 +4,8 @@ it, instant feedback that never ships the answer, and student notebooks that fai
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 
@@ -48,24 +50,55 @@ def test_committed_student_notebook_and_keys_are_what_the_generator_makes(name):
     assert keys == build_keys(ref, name)
 
 
-def test_the_check_command_notices_a_stale_student_notebook(tmp_path, monkeypatch):
-    ok = subprocess.run([sys.executable, "-m", "trotsky1940", "build-exercises", "--check"], cwd=ROOT,
-                        capture_output=True, text=True)
+def copy_of_the_module(tmp_path, names=None):
+    """The data and the exercises (all, or only ``names``) in a scratch folder that the package takes for the
+    repository (TROTSKY1940_DATA): the tests edit and rebuild that copy, never the checkout's tracked files."""
+    root = tmp_path / "module"
+    shutil.copytree(ROOT / "data", root / "data")
+    for sub in ("", "reference", "keys"):
+        (root / "exercises" / sub).mkdir(parents=True, exist_ok=True)
+    for name in names or NAMES:
+        for sub, ext in (("", "ipynb"), ("reference", "ipynb"), ("keys", "json")):
+            shutil.copy2(ROOT / "exercises" / sub / f"{name}.{ext}", root / "exercises" / sub / f"{name}.{ext}")
+    env = {**os.environ, "TROTSKY1940_DATA": str(root / "data")}
+    return root, env
+
+
+def snapshot(root):
+    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_the_check_command_notices_a_stale_student_notebook(tmp_path):
+    root, env = copy_of_the_module(tmp_path)
+    build = [sys.executable, "-m", "trotsky1940", "build-exercises", "--check"]
+    ok = subprocess.run(build, cwd=root, env=env, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
-    path = ROOT / "exercises" / f"{NAMES[0]}.ipynb"
-    original = path.read_text()
-    try:
-        nb = nbformat.reads(original, as_version=4)
-        nb.cells[0].source += "\nEdited by hand."
-        path.write_text(nbformat.writes(nb))
-        stale = subprocess.run([sys.executable, "-m", "trotsky1940", "build-exercises", "--check"], cwd=ROOT,
-                               capture_output=True, text=True)
-    finally:
-        path.write_text(original)
+    path = root / "exercises" / f"{NAMES[0]}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source += "\nEdited by hand."
+    nbformat.write(nb, path)
+    before = snapshot(root)
+    stale = subprocess.run(build, cwd=root, env=env, capture_output=True, text=True)
     assert stale.returncode == 1 and f"out of date: exercises/{NAMES[0]}.ipynb" in stale.stderr
+    assert snapshot(root) == before  # --check reports, it never writes
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.slow
+def test_check_with_execute_runs_the_reference_in_memory_and_writes_nothing(tmp_path):
+    """Issue 15: `build-exercises --check --execute` promised not to write, yet rewrote the references and keys."""
+    root, env = copy_of_the_module(tmp_path, NAMES[:1])
+    ref = root / "exercises" / "reference" / f"{NAMES[0]}.ipynb"
+    nb = nbformat.read(ref, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []  # a reference saved without its outputs: out of date
+    nbformat.write(nb, ref)
+    before = snapshot(root)
+    result = subprocess.run([sys.executable, "-m", "trotsky1940", "build-exercises", "--check", "--execute"],
+                            cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert snapshot(root) == before
+    assert result.returncode == 1 and f"out of date: exercises/reference/{NAMES[0]}.ipynb" in result.stderr
+
 def test_student_notebook_holds_no_answers(name):
     ref = nbformat.read(ROOT / "exercises" / "reference" / f"{name}.ipynb", as_version=4)
     text = (ROOT / "exercises" / f"{name}.ipynb").read_text()

@@ -274,17 +274,29 @@ def run(args: argparse.Namespace) -> int:
     for ref, student_path, key_path in pairs:
         name = ref.stem
         try:
+            outputs = {}
             if args.execute:
                 from .execute import run_notebook
 
+                # The key first, from a run of the reference as it is; then the reference runs again with that key
+                # in place, and its new outputs are saved. With --check, both runs stay in memory and are compared.
                 first, _ = run_notebook(ref)
-                key_path.parent.mkdir(parents=True, exist_ok=True)
-                key_path.write_text(dumps_keys(build_keys(first, name)), encoding="utf-8")
-                final, _ = run_notebook(ref)
-                nbformat.write(final, ref)
-            reference = nbformat.read(ref, as_version=4)
-            outputs = {student_path: dumps_notebook(build_student(reference, name)),
-                       key_path: dumps_keys(build_keys(reference, name))}
+                first_key = dumps_keys(build_keys(first, name))
+                current_key = key_path.read_text(encoding="utf-8") if key_path.exists() else None
+                if args.check:
+                    reference = first if current_key == first_key else None
+                    if reference is None:
+                        differ.append(key_path)
+                        reference = first
+                else:
+                    key_path.parent.mkdir(parents=True, exist_ok=True)
+                    key_path.write_text(first_key, encoding="utf-8")
+                    reference, _ = run_notebook(ref)
+                outputs[ref] = dumps_notebook(reference)
+            else:
+                reference = nbformat.read(ref, as_version=4)
+            outputs.update({student_path: dumps_notebook(build_student(reference, name)),
+                            key_path: dumps_keys(build_keys(reference, name))})
         except ExerciseFormatError as exc:
             print(f"reference problem: {exc}", file=sys.stderr)
             return 1
@@ -293,7 +305,8 @@ def run(args: argparse.Namespace) -> int:
             if current == text:
                 continue
             if args.check:
-                differ.append(path)
+                if path not in differ:
+                    differ.append(path)
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text, encoding="utf-8")

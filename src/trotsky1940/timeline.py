@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import html
 import io
+import itertools
 from collections.abc import Sequence
 
 import anywidget
@@ -375,6 +377,9 @@ class LiveHTML(anywidget.AnyWidget):
     value = traitlets.Unicode("").tag(sync=True)
     label = traitlets.Unicode("").tag(sync=True)
 
+
+_EXPLORER_COUNT = itertools.count(1)
+"""Numbers the kernel-free explorers a kernel makes, so that each has its own id in a page."""
 
 PLAY_SPEEDS = [("Slow: 8 s per event", 8000), ("Normal: 4 s per event", 4000), ("Fast: 2 s per event", 2000)]
 DEFAULT_PLAY_MS = 4000
@@ -743,7 +748,6 @@ def explorer_html(evidence: datamod.Evidence | None = None, phase: str = ALL, zo
                   projector: bool = False) -> str:
     """The explorer as one self-contained piece of HTML (see above): alive in any browser without a kernel."""
     import json
-    import uuid
 
     evidence = evidence or datamod.load()
     size = PROJECTOR_SIZE if projector else STATIC_SIZE
@@ -754,7 +758,10 @@ def explorer_html(evidence: datamod.Evidence | None = None, phase: str = ALL, zo
     payload = {"views": views, "start": {"phase": phase, "zoom": zoom, "index": index},
                "empty": ("<div class='t40-card-body'><p>No events match this choice. Choose another phase or turn "
                          "the zoom off.</p></div>")}
-    root = "t40-x-" + uuid.uuid4().hex[:12]
+    script_data = json.dumps(payload, ensure_ascii=False).replace("</", "<\\/")
+    # an id unique in the page yet the same each time a fresh kernel runs the notebook (quiet diffs)
+    digest = hashlib.sha256(f"{next(_EXPLORER_COUNT)}|{phase}|{zoom}|{index}|{projector}|{script_data}".encode())
+    root = "t40-x-" + digest.hexdigest()[:12]
     first = start["events"][index] if start["events"] else None
     width, height = start["w"], start["h"]
     top, bottom = start["axes"]
@@ -769,7 +776,6 @@ def explorer_html(evidence: datamod.Evidence | None = None, phase: str = ALL, zo
         for e in events)
     point = " visibility='visible'" if first and not first["bar"] else " visibility='hidden'"
     fx, fy = (first["x"], first["y"]) if first else (0, 0)
-    script_data = json.dumps(payload, ensure_ascii=False).replace("</", "<\\/")
     return (
         f"<div id='{root}' class='t40-x t40-static{' t40-projector' if projector else ''}' role='group' "
         f"aria-label='Timeline explorer'><style>{STATIC_CSS}</style>"
@@ -817,6 +823,12 @@ class StaticExplorer:
 
     def _repr_html_(self) -> str:
         return explorer_html(self.evidence, self.phase, self.zoom, 0, projector=self.projector)
+
+    def __repr__(self) -> str:
+        """The text alternative (a plain-text reader, a diff): the events shown, one a line."""
+        events = select_events(self.evidence, self.phase, self.zoom)
+        return "\n".join([f"Timeline explorer: {count_text(len(events), self.zoom)}"]
+                         + [f"{e.label}: {e.title} ({CONFIDENCE_WORDS[e.confidence]})" for e in events])
 
 
 def projector_explorer(phase: str = ALL, zoom: bool = False) -> StaticExplorer:
