@@ -24,7 +24,7 @@ LAB_FLAGS += --no-browser
 endif
 endif
 
-.PHONY: lab test venv venv-test lint unit notebooks exercises execute present mark html clean help
+.PHONY: lab test quick lock handouts venv venv-test lint unit notebooks exercises execute present mark html clean help
 
 help:
 	@echo "make lab      open notebooks/00-start-here.ipynb in JupyterLab (creates .venv when needed)"
@@ -32,6 +32,9 @@ help:
 	@echo "make present  serve the timeline explorer as an app (code hidden) for a projector"
 	@echo "make mark     mark the reflection answers of a graded class (RESULTS=results/01) in an app"
 	@echo "make html     build the static student site in site/ (to publish) and the teacher site in site-teachers/"
+	@echo "make handouts print-ready document handouts per chapter and a teacher key in handouts/"
+	@echo "make quick    lint and the fast unit tests (under a minute): the edit loop"
+	@echo "make lock     re-resolve every pinned package (requirements*.txt, environment.yml) with uv"
 
 # etc/jupyter/jupyter_server_config.json: the file browser hides exercises/reference/ and exercises/keys/, and
 # JupyterLab's news and update check are off (LabApp.news_url=None); etc/jupyter/labconfig/page_config.json disables
@@ -68,6 +71,24 @@ html: $(STUDENT_STAMP)
 	$(BIN)/python -m trotsky1940 build-site --audience student --out site
 	$(BIN)/python -m trotsky1940 build-site --audience teacher --out site-teachers
 
+# Print-ready handouts: each chapter's documents with an analysis table and the source-criticism table, and a key.
+handouts: $(STUDENT_STAMP)
+	$(BIN)/python -m trotsky1940.handouts --out handouts
+
+# The full lock. requirements.in and requirements-test.in hold the module's direct choices; uv resolves every
+# package under them, for Python 3.10 and newer on every platform, with one version per package where one fits all
+# (--fork-strategy fewest), into requirements.txt and requirements-test.txt; environment.yml (Binder) is then made
+# from requirements.txt. Run it after changing an .in file, then `make test` (which reinstalls from the lock).
+UV_VERSION = 0.13.9
+UV = .cache/uv/bin/uv
+UV_COMPILE = $(UV) pip compile --universal --python-version 3.10 --fork-strategy fewest \
+             --custom-compile-command "make lock" --quiet
+lock:
+	@[ -x $(UV) ] || { $(PYTHON) -m venv .cache/uv && .cache/uv/bin/python -m pip install --quiet uv==$(UV_VERSION); }
+	$(UV_COMPILE) requirements.in -o requirements.txt
+	$(UV_COMPILE) requirements-test.in -o requirements-test.txt
+	PYTHONPATH=src $(PYTHON) -m trotsky1940.authoring.lock --lock requirements.txt --out environment.yml
+
 venv: $(STUDENT_STAMP)
 venv-test: $(TEST_STAMP)
 
@@ -92,6 +113,11 @@ lint: $(TEST_STAMP)
 
 unit: $(TEST_STAMP)
 	$(BIN)/python -m pytest
+
+# The edit loop: lint and the unit tests that start no server, kernel or browser (under a minute).
+quick: $(TEST_STAMP)
+	$(BIN)/ruff check src tests benchmarks notebooks exercises
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow and not browser"
 
 # Narrative notebooks: lax (errors, plus cells tagged nbval-check-output).
 notebooks: $(TEST_STAMP)

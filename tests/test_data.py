@@ -81,7 +81,8 @@ def test_every_table_is_described_with_keys():
     assert descriptor["profile"] == "tabular-data-package"
     assert any("CC-BY-SA-4.0" in lic.get("name", "") for lic in descriptor["licenses"])
     names = {r["name"] for r in descriptor["resources"]}
-    assert names == set(data.RECORD_TYPES)
+    # documents.csv is described in the same descriptor but loaded and checked by trotsky1940.documents (issue 14)
+    assert names == set(data.RECORD_TYPES) | {"documents"}
     for resource in descriptor["resources"]:
         assert resource["schema"].get("primaryKey"), resource["name"]
         for spec in resource["schema"]["fields"]:

@@ -1,113 +1,124 @@
-"""environment.yml (what Binder builds) and requirements.txt (what `make` installs) must pin the same packages."""
+"""One full lock (issue 15, item 1): requirements.txt and requirements-test.txt pin every package (made by
+`make lock` from the .in files); environment.yml (what Binder builds) is exactly what the lock makes; the two locks
+agree; the environment the tests run in holds the versions the lock names; the declared dependencies match the
+package's imports; there is a console script."""
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import re
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from trotsky1940.authoring import lock
+
 ROOT = Path(__file__).resolve().parents[1]
-PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!-]+)$")
-
-
-def normalise(name: str) -> str:
-    """PEP 503 name normalisation: 'PyYAML' and 'pyyaml', 'jupyter_server' and 'jupyter-server' are one."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def parse_pins(lines: list[str], where: str) -> dict[str, str]:
-    """Read 'name==version' lines into {normalised name: version}; anything looser is an error."""
-    pins: dict[str, str] = {}
-    for line in lines:
-        line = line.split("#", 1)[0].strip()
-        if not line or line.startswith("-r "):
-            continue
-        match = PIN.match(line)
-        if not match:
-            raise ValueError(f"{where}: {line!r} is not pinned exactly as name==version")
-        name = normalise(match.group(1))
-        if name in pins:
-            raise ValueError(f"{where}: {name} is listed twice")
-        pins[name] = match.group(2)
-    return pins
-
-
-def environment_pins(text: str) -> dict[str, str]:
-    """The pip: section of an environment.yml."""
-    env = yaml.safe_load(text)
-    pip_sections = [d["pip"] for d in env.get("dependencies", []) if isinstance(d, dict) and "pip" in d]
-    if len(pip_sections) != 1:
-        raise ValueError("environment.yml: expected exactly one pip: section")
-    return parse_pins(pip_sections[0], "environment.yml")
-
-
-def disagreements(env_text: str, req_text: str) -> list[str]:
-    """Human-readable differences between the two pin sets (empty when they agree)."""
-    env = environment_pins(env_text)
-    req = parse_pins(req_text.splitlines(), "requirements.txt")
-    problems = []
-    for name in sorted(set(env) | set(req)):
-        if name not in req:
-            problems.append(f"{name}=={env[name]} is in environment.yml but not in requirements.txt")
-        elif name not in env:
-            problems.append(f"{name}=={req[name]} is in requirements.txt but not in environment.yml")
-        elif env[name] != req[name]:
-            problems.append(f"{name}: environment.yml pins {env[name]}, requirements.txt pins {req[name]}")
-    return problems
-
-
+LOCK = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+TEST_LOCK = (ROOT / "requirements-test.txt").read_text(encoding="utf-8")
 ENV_TEXT = (ROOT / "environment.yml").read_text(encoding="utf-8")
-REQ_TEXT = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+
+if sys.version_info >= (3, 11):
+    import tomllib
+
+    PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+else:  # pragma: no cover - Python 3.10 has no tomllib
+    PYPROJECT = None
 
 
-def test_environment_and_requirements_agree():
-    assert disagreements(ENV_TEXT, REQ_TEXT) == []
+def pins(text: str, where: str) -> dict[tuple[str, str], str]:
+    return {(p.name, p.marker): p.version for p in lock.read_lock(text, where)}
 
 
-def test_core_dependencies_are_pinned():
-    pins = environment_pins(ENV_TEXT)
-    for name in ("jupyterlab", "ipywidgets", "matplotlib", "nbval", "ipykernel"):
-        assert name in pins, f"{name} must be pinned in environment.yml"
+def test_environment_yml_is_what_the_lock_makes():
+    assert ENV_TEXT == lock.environment_yml(LOCK), "environment.yml is stale: run `make lock`"
+    env = yaml.safe_load(ENV_TEXT)
+    (pip,) = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
+    assert [p.line for p in lock.read_lock(LOCK)] == pip  # YAML reads back every pin, markers included
 
 
-def test_a_pin_changed_on_one_side_is_caught():
-    changed = ENV_TEXT.replace("matplotlib==3.10.8", "matplotlib==3.10.7")
-    assert changed != ENV_TEXT
-    assert disagreements(changed, REQ_TEXT) == [
-        "matplotlib: environment.yml pins 3.10.7, requirements.txt pins 3.10.8"
-    ]
+def test_the_locks_pin_every_package_exactly_and_agree():
+    student, test = pins(LOCK, "requirements.txt"), pins(TEST_LOCK, "requirements-test.txt")
+    assert len(student) > 100  # the whole tree, not only the direct choices
+    assert {k: v for k, v in test.items() if k in student} == student  # the test lock contains the student's
+    for name in ("jupyter-server", "nbconvert", "nbclient", "tornado", "pyzmq", "pillow", "mistune", "nbformat"):
+        assert any(n == name for n, _ in student), f"{name} floats: it is not in the lock"
+    for tool in ("ruff", "frictionless", "playwright", "pytest"):
+        assert any(n == tool for n, _ in test)
+    for tool in ("ruff", "frictionless", "playwright"):
+        assert not any(n == tool for n, _ in student), f"{tool} is a test tool, not a student's"
 
 
-def test_a_package_missing_on_one_side_is_caught():
-    assert disagreements(ENV_TEXT, REQ_TEXT.replace("nbval==0.11.0\n", "")) == [
-        "nbval==0.11.0 is in environment.yml but not in requirements.txt"
-    ]
-    extra = REQ_TEXT + "PyYAML==6.0.4\n"
-    assert disagreements(ENV_TEXT, extra) == ["pyyaml==6.0.4 is in requirements.txt but not in environment.yml"]
+def test_the_direct_choices_of_the_in_files_are_the_locked_versions():
+    for source, text in (("requirements.in", LOCK), ("requirements-test.in", TEST_LOCK)):
+        locked = {p.name: p.version for p in lock.read_lock(text) if not p.marker}
+        for pin in lock.read_lock((ROOT / source).read_text(encoding="utf-8"), source):
+            assert locked.get(pin.name) == pin.version, f"{source}: {pin.line} is not what the lock holds"
 
 
-def test_a_loose_pin_is_refused():
-    with pytest.raises(ValueError, match="not pinned exactly"):
-        disagreements(ENV_TEXT.replace("nbval==0.11.0", "nbval>=0.11"), REQ_TEXT)
+def test_a_loose_or_broken_line_is_refused_with_its_file_and_line():
+    with pytest.raises(lock.LockProblem, match=r"requirements.txt, line 2: 'nbval>=0.11'"):
+        lock.read_lock("anyio==4.16.0\nnbval>=0.11\n")
+    changed = LOCK.replace("matplotlib==3.10.8", "matplotlib==3.10.7")
+    assert changed != LOCK and lock.environment_yml(changed) != ENV_TEXT
 
 
-def test_test_tools_stay_out_of_the_student_environment():
-    student = set(environment_pins(ENV_TEXT))
-    test_only = parse_pins((ROOT / "requirements-test.txt").read_text().splitlines(), "requirements-test.txt")
-    assert "-r requirements.txt" in (ROOT / "requirements-test.txt").read_text()
-    for tool in ("ruff", "frictionless", "playwright", "pytest-playwright"):
-        assert tool not in student
-    assert "ruff" in test_only
+def test_this_environment_is_the_lock():
+    """What pip installed from requirements-test.txt is exactly what it names, for this Python and platform."""
+    wanted = {p.name: p.version for p in lock.read_lock(TEST_LOCK) if lock.applies(p)}
+    have = {lock.normalise(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
+    wrong = {name: (version, have.get(name)) for name, version in wanted.items() if have.get(name) != version}
+    assert wrong == {}, "installed versions differ from the lock (run make venv-test): " + repr(wrong)
+    extra = set(have) - set(wanted) - {"trotsky1940", "pip", "setuptools", "wheel"}
+    assert extra == set(), f"installed but not locked: {sorted(extra)}"
+
+
+def imports_of(paths) -> set[str]:
+    """The top-level modules that these Python files import, less the standard library and the package itself."""
+    found = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return found - set(sys.stdlib_module_names) - {"trotsky1940"}
+
+
+STUDENT_MODULES = ("data", "display", "charts", "timeline", "exercises", "answer_forms", "documents", "paths")
+"""What the notebooks import: its imports must be in the base dependencies, not in an extra."""
+
+DISTRIBUTION = {"PIL": "pillow", "zmq": "pyzmq", "IPython": "ipython", "yaml": "pyyaml", "packaging": "packaging"}
+
+
+@pytest.mark.skipif(PYPROJECT is None, reason="reading pyproject.toml needs Python 3.11's tomllib")
+def test_declared_dependencies_match_the_imports():
+    project = PYPROJECT["project"]
+    declared = {lock.normalise(re.split(r"[<>=!~; \[]", d)[0]) for d in project["dependencies"]}
+    extras = {k: {lock.normalise(re.split(r"[<>=!~; \[]", d)[0]) for d in v}
+              for k, v in project["optional-dependencies"].items()}
+    everything = declared | extras["authoring"] | extras["grading"]
+    package = ROOT / "src" / "trotsky1940"
+    imported = {lock.normalise(DISTRIBUTION.get(m, m)) for m in imports_of(package.rglob("*.py"))}
+    assert imported - everything == set(), "imported but not declared"
+    assert everything - imported == set(), "declared but never imported"
+    tests = {lock.normalise(DISTRIBUTION.get(m, m)) for m in imports_of((ROOT / "tests").rglob("*.py"))}
+    assert tests - everything - extras["test"] == set(), "the tests import what no extra declares"
+    # what a student's notebook imports is in the base; the rest only in its extra
+    student = [package / f"{m}.py" for m in STUDENT_MODULES]
+    notebook_side = {lock.normalise(DISTRIBUTION.get(m, m)) for m in imports_of(student)}
+    assert notebook_side <= declared
+    assert project["scripts"]["trotsky1940"] == "trotsky1940.__main__:main"
 
 
 def test_binder_python_satisfies_the_package():
     env = yaml.safe_load(ENV_TEXT)
     python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python="))
     major, minor = (int(x) for x in python.split("=")[1].split(".")[:2])
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    required = re.search(r'requires-python = ">=(\d+)\.(\d+)"', pyproject)
+    required = re.search(r'requires-python = ">=(\d+)\.(\d+)"', (ROOT / "pyproject.toml").read_text())
     assert required and (major, minor) >= (int(required.group(1)), int(required.group(2)))
 
 

@@ -27,13 +27,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from . import documents
+
     try:
         evidence = data.load(args.folder)
+        docs = documents.load(args.folder)
     except (data.DataError, FileNotFoundError) as exc:
         print(f"data problem: {exc}", file=sys.stderr)
         return 1
     for name in data.RECORD_TYPES:
         print(f"{name + '.csv':24} {len(getattr(evidence, name)):4d} rows")
+    print(f"{'documents.csv':24} {len(docs.documents):4d} rows")
     uncertain = sum(e.uncertain for e in evidence.events)
     print(f"all tables valid; {uncertain} events are disputed or unconfirmed, each linked to its dispute")
     return 0
