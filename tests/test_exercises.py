@@ -99,6 +99,8 @@ def test_check_with_execute_runs_the_reference_in_memory_and_writes_nothing(tmp_
     assert snapshot(root) == before
     assert result.returncode == 1 and f"out of date: exercises/reference/{NAMES[0]}.ipynb" in result.stderr
 
+
+@pytest.mark.parametrize("name", NAMES)
 def test_student_notebook_holds_no_answers(name):
     ref = nbformat.read(ROOT / "exercises" / "reference" / f"{name}.ipynb", as_version=4)
     text = (ROOT / "exercises" / f"{name}.ipynb").read_text()
