@@ -119,14 +119,16 @@ quick: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks notebooks exercises
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow and not browser"
 
-# Narrative notebooks: lax (errors, plus cells tagged nbval-check-output).
+# Narrative notebooks: lax (errors, plus cells tagged nbval-check-output). Both nbval runs go through tests/offline
+# (a network namespace with only loopback): each notebook runs once per `make test`, and that run proves it works
+# with no network.
 notebooks: $(TEST_STAMP)
-	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks
+	tests/offline $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks
 
 # Exercise reference notebooks: strict (every stored output must be reproduced).
 exercises: $(TEST_STAMP)
 	@if ls exercises/reference/*.ipynb >/dev/null 2>&1; then \
-	  $(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-sanitize-with tests/nbval-sanitize.cfg exercises/reference; \
+	  tests/offline $(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-sanitize-with tests/nbval-sanitize.cfg exercises/reference; \
 	else echo "exercises: no reference notebooks yet (exercises/reference/*.ipynb), nothing to run"; fi
 
 # Re-run every notebook in a fresh kernel and save its outputs (do this after editing a notebook or data/).

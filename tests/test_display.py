@@ -8,6 +8,8 @@ import pytest
 
 from trotsky1940 import display
 
+from .helpers import ROOT
+
 
 def test_event_table_lists_the_phase_in_order(evidence):
     table = display.event_table("second-attempt", evidence=evidence)
@@ -52,9 +54,39 @@ def test_source_check_can_leave_its_conclusion_to_the_student(evidence):
     assert "for you to work out" in box._repr_html_()
 
 
-def test_html_is_escaped(evidence):
-    card = display.event_card(evidence.events[0].id, evidence=evidence)
-    assert "<script" not in card._repr_html_()
+HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+
+
+def test_hostile_text_in_the_data_is_shown_as_text_never_as_markup(tmp_path):
+    """Injected into a copy of the data (an event's title and summary, a person's name), hostile text reaches every
+    view escaped: the card, the table, the who's who, the explorer's card, never as a tag."""
+    import csv
+    import shutil
+
+    from trotsky1940 import data, timeline
+
+    folder = tmp_path / "data"
+    shutil.copytree(ROOT / "data", folder)
+    for table, column in (("events.csv", "title"), ("events.csv", "summary"), ("people.csv", "name")):
+        with open(folder / table, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        rows[0][column] = HOSTILE + " " + rows[0][column]
+        with open(folder / table, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+    hostile = data.load(folder)
+    event = hostile.events[0]
+    assert HOSTILE in event.title  # the injection reached the data
+    views = {
+        "card": display.event_card(event.id, evidence=hostile)._repr_html_(),
+        "table": display.event_table(evidence=hostile)._repr_html_(),
+        "who": display.who_is_who(evidence=hostile)._repr_html_(),
+        "explorer card": timeline.card_html(event, hostile, 1, len(hostile.events)),
+    }
+    for name, markup in views.items():
+        assert "<script" not in markup and "<img" not in markup, name
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markup, name
     assert display._e("<b>") == "&lt;b&gt;"
 
 

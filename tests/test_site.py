@@ -315,3 +315,33 @@ def test_links_of_a_reference_notebook_are_those_of_its_student_copy(teacher_sit
     """exercises/reference/01-background.ipynb links to ../notebooks/…, written for exercises/01-background.ipynb."""
     text = (teacher_site / "exercises" / "reference" / "01-background.html").read_text(encoding="utf-8")
     assert 'href="../../notebooks/01-background.html"' in text
+
+
+@pytest.mark.parametrize("has_filter", [True, False])
+def test_npm_packages_unpack_safely_with_or_without_tarfiles_data_filter(tmp_path, monkeypatch, has_filter):
+    """filter="data" exists only from Python 3.10.12 / 3.11.4; the package supports earlier 3.10 and 3.11 too."""
+    import io
+    import tarfile
+
+    def archive_with(*members):
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+            for name, kind in members:
+                info = tarfile.TarInfo(name)
+                if kind == "link":
+                    info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+                    tar.addfile(info)
+                else:
+                    info.size = 2
+                    tar.addfile(info, io.BytesIO(b"ok"))
+        buffer.seek(0)
+        return tarfile.open(fileobj=buffer, mode="r:gz")
+
+    if not has_filter:
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    site_module.safe_extract(archive_with(("package/dist/embed-amd.js", "file")), tmp_path / "ok")
+    assert (tmp_path / "ok" / "package" / "dist" / "embed-amd.js").read_bytes() == b"ok"
+    for bad in (("../escape.js", "file"), ("package/link", "link")):
+        with pytest.raises(tarfile.TarError):
+            site_module.safe_extract(archive_with(bad), tmp_path / "bad")
+    assert not (tmp_path / "escape.js").exists()

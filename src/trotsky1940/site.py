@@ -166,6 +166,21 @@ class OutFolderRefused(Exception):
     """``--out`` is a folder this command did not build: deleting it could lose someone's files."""
 
 
+def safe_extract(archive: tarfile.TarFile, dest: Path) -> None:
+    """Unpack an npm package: regular files and folders only, never outside ``dest``. Python 3.10.12+ and 3.11.4+
+    have tarfile's "data" filter for this; older 3.10 and 3.11 releases (still supported) get the same rules here."""
+    if hasattr(tarfile, "data_filter"):
+        archive.extractall(dest, filter="data")
+        return
+    dest = dest.resolve()
+    for member in archive.getmembers():
+        target = (dest / member.name).resolve()
+        if not (member.isfile() or member.isdir()) or (target != dest and dest not in target.parents):
+            raise tarfile.TarError(f"refusing to unpack {member.name!r}: not a plain file inside the package")
+        member.mode = (member.mode | 0o600) & 0o755  # as the data filter does: no set-id bits, owner can read
+        archive.extract(member, dest)
+
+
 def widget_assets(root: Path, static: Path) -> bool:
     """Copy the html-manager and require.js into ``static``; False when they cannot be had (use the CDN)."""
     cache = root / ".cache" / "widgets"
@@ -180,7 +195,7 @@ def widget_assets(root: Path, static: Path) -> bool:
                 return False
             for tgz in Path(tmp).glob("*.tgz"):
                 with tarfile.open(tgz) as archive:
-                    archive.extractall(Path(tmp) / "unpacked" / tgz.stem, filter="data")
+                    safe_extract(archive, Path(tmp) / "unpacked" / tgz.stem)
             shutil.rmtree(manager, ignore_errors=True)
             cache.mkdir(parents=True, exist_ok=True)
             unpacked = Path(tmp) / "unpacked"
