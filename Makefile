@@ -112,7 +112,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks notebooks exercises
 
 unit: $(TEST_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 # The edit loop: lint and the unit tests that start no server, kernel or browser (under a minute).
 quick: $(TEST_STAMP)
