@@ -8,7 +8,6 @@ import copy
 import hashlib
 import html
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -22,6 +21,7 @@ import pytest
 
 from trotsky1940 import site as site_module
 
+from .conftest import in_ci
 from .helpers import ROOT
 
 pytestmark = pytest.mark.slow
@@ -45,7 +45,7 @@ def chapter_hashes() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def sites(tmp_path_factory) -> Sites:
-    if not shutil.which("npm") and os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
+    if not shutil.which("npm") and not in_ci():
         pytest.skip("make html copies the widget renderer from the npm registry: install npm (Debian: apt-get "
                     "install npm) to test the static site")
     base = tmp_path_factory.mktemp("sites")

@@ -51,14 +51,6 @@ PHASE_TITLES = {
     "aftermath": "Aftermath",
 }
 
-CONFIDENCE = {
-    "H": "high: several independent sources agree",
-    "M": "medium: one reliable source, or small differences between sources",
-    "L": "low: only a weak or derivative source",
-    "disputed": "disputed: credible sources disagree",
-    "unconfirmed": "unconfirmed: no source consulted confirms it",
-}
-
 # Columns holding ';'-separated ids that must each exist in another table. A Frictionless foreign key
 # cannot describe a list, so these are checked here (and stated in each field's description).
 LIST_REFERENCES: dict[tuple[str, str], str] = {

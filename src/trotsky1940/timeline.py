@@ -252,9 +252,6 @@ class TimelinePlot:
         return out.getvalue()
 
 
-def _short(title: str, limit: int = 40) -> str:
-    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
-
 # -- accessible widgets for JupyterLab and Voila (anywidget) ---------------------------------------------------------
 # ipywidgets' IntSlider draws a noUiSlider handle with no accessible name, and an HTML widget replaces its element on
 # every change, so a screen reader is never told that the card changed. These two small anywidgets fix both: a native
