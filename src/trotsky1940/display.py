@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from . import data as datamod
 from .data import cite
@@ -121,14 +122,37 @@ def event_table(phase: str | None = None, evidence: datamod.Evidence | None = No
     return Html(markup, "\n".join(lines))
 
 
+@dataclass(frozen=True)
+class EventFacts:
+    """What every view of one event says (the card here, the explorer's card, its text twin): computed once."""
+
+    label: str
+    title: str
+    summary: str
+    people: str  # the participants' names, "" when none is named
+    place: str  # "" when not given
+    according: str  # "According to Patenaude." when told on a historian's or author's word, else ""
+    sources: str  # "[B66] Wikipedia: Leon Trotsky; [B65] Spartacus Educational"
+    confidence: str  # "high confidence", …
+    note: str
+
+
+def event_facts(e: datamod.Event, evidence: datamod.Evidence) -> EventFacts:
+    """The facts of one event as the views show them (see :class:`EventFacts`)."""
+    return EventFacts(
+        label=e.label, title=e.title, summary=e.summary, people=_names(e.people, evidence),
+        place=evidence.places_by_id[e.place].name if e.place else "", according=reported_by(e, evidence),
+        sources="; ".join(f"[{s}] {evidence.sources_by_id[s].short}" for s in e.sources),
+        confidence=CONFIDENCE_WORDS[e.confidence], note=e.note or "")
+
+
 def event_card(event_id: str, evidence: datamod.Evidence | None = None) -> Html:
     """One event in full: date, title, summary, who took part, place, confidence, sources (with the historians
     or authors whose account it reports) and note."""
     evidence = evidence or datamod.load()
     e = evidence.events_by_id[event_id]
-    people = _names(e.people, evidence) or "—"
-    according = reported_by(e, evidence)
-    place = evidence.places_by_id[e.place].name if e.place else "—"
+    facts = event_facts(e, evidence)
+    people, according, place = facts.people or "—", facts.according, facts.place or "—"
     parts = [
         f"<div class='t40-card' style='{BOX_STYLE.format(colour='#0072B2', background='#eef5fb')}'>",
         f"<div>{_e(e.label)}</div><div style='font-size:1.15em'><strong>{_e(e.title)}</strong></div>",

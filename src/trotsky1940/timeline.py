@@ -43,7 +43,7 @@ from PIL import Image
 from . import charts
 from . import data as datamod
 from .charts import OKABE_ITO, PHASE_COLOURS, STYLE
-from .display import CONFIDENCE_WORDS
+from .display import CONFIDENCE_WORDS, event_facts
 
 ALL = "all"
 ZOOM_DAYS = (dt.date(1940, 8, 20), dt.date(1940, 8, 21))
@@ -72,16 +72,14 @@ def describe_confidence(event: datamod.Event, evidence: datamod.Evidence) -> str
 
 def card_text(event: datamod.Event, evidence: datamod.Evidence, position: int, total: int) -> str:
     """The event card as plain text (the HTML card shows the same)."""
-    people = ", ".join(evidence.people_by_id[p].name for p in event.people) or "not named"
-    place = evidence.places_by_id[event.place].name if event.place else "not given"
-    sources = "; ".join(f"[{s}] {evidence.sources_by_id[s].short}" for s in event.sources)
+    facts = event_facts(event, evidence)
     return "\n".join([
-        f"Event {position} of {total}: {event.label}",
-        event.title,
-        event.summary,
-        f"Who: {people}. Where: {place}.",
+        f"Event {position} of {total}: {facts.label}",
+        facts.title,
+        facts.summary,
+        f"Who took part: {facts.people or 'not named'}. Where: {facts.place or 'not given'}.",
         describe_confidence(event, evidence),
-        f"Sources: {sources}",
+        "Sources: " + (f"{facts.according} " if facts.according else "") + facts.sources,
     ])
 
 
