@@ -75,6 +75,21 @@ def test_hours_chart_separates_timed_from_day_only_events(evidence):
     assert len(bars) == len(untimed)
 
 
+def test_hours_chart_draws_the_articles_time_for_the_blow_as_a_weak_claim(evidence):
+    """The blow's "about 17:20" rests on the source article alone (issue 14): hollow, and said so in words."""
+    chart = charts.hours_chart(evidence)
+    weak = chart.extra["weakly_timed"]
+    blow = evidence.events_by_id["E032"]
+    assert blow in weak and blow.confidence == "L" and "ART" in blow.sources
+    assert evidence.events_by_id["E031"] not in weak  # the arrival has Hansen's eyewitness time
+    points = [line for line in chart.figure.axes[0].lines if line.get_linestyle() == "None"]
+    hollow = [line for line in points if mcolors.to_hex(line.get_markerfacecolor()) == "#ffffff"]
+    assert len(hollow) == len(weak) and len(points) == len(chart.extra["timed"])
+    labels = [t.get_text() for t in chart.figure.legends[0].get_texts()]
+    assert any("source article only" in label for label in labels)
+    assert "claimed by the source article only" in chart.alt_text
+
+
 def test_funeral_chart_separates_reported_figures_from_the_assumption(evidence):
     chart = charts.funeral_chart(evidence)
     model = chart.extra["model"]
@@ -91,10 +106,16 @@ def test_funeral_chart_separates_reported_figures_from_the_assumption(evidence):
     points = sorted(line.get_ydata()[0] for line in ax.lines if line.get_linestyle() == "None")
     assert points == sorted(r.value / 1000 for r in chart.data)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert sum(label.startswith("REPORTED") for label in labels) == len(chart.data)
+    article_only = [r for r in chart.data if r.sources == ("ART",)]
+    assert sum(label.startswith("REPORTED") for label in labels) == len(chart.data) - len(article_only)
+    assert sum(label.startswith("CLAIMED by the source article only; no other source") for label in labels) \
+        == len(article_only) == 1
+    assert not any(label.startswith("REPORTED") and "[ART]" in label for label in labels)
+    assert any("passed the casket" in label for label in labels if label.startswith("CLAIMED"))
     assert sum(label.startswith("ASSUMPTION") for label in labels) == 2
-    for needle in ("250,000", "300,000", "[B58]", "[ART]", "not data", "50,000 a day"):
+    for needle in ("250,000", "300,000", "[B58]", "[ART]", "not data", "50,000 a day", "no other source"):
         assert needle in chart.alt_text
+    assert "the source article alone claims" in chart.alt_text
 
 
 def test_funeral_model_refuses_a_missing_assumption(evidence):

@@ -409,12 +409,18 @@ def timeline_chart(start: int = 1929, end: int = 1940, phase: str | None = None,
 # 20-21 August 1940, hour by hour
 
 
+def _weakly_timed(event: datamod.Event) -> bool:
+    """True when an event's clock time is only a weak claim: the row is low confidence or uncertain."""
+    return event.confidence in ("L", "disputed", "unconfirmed")
+
+
 def hours_chart(evidence: datamod.Evidence | None = None) -> Chart:
     """The events of 20 and 21 August 1940 on an hour axis.
 
-    Events with a clock time are points ("about 17:20"); events the sources date only to the day are drawn
-    as hatched bars across that whole day, in the order the data gives, so the chart shows how little of
-    the timing is actually recorded.
+    Events with a clock time are points ("about 17:20"): filled where a source such as an eyewitness gives the
+    time, hollow where the time is only a weak claim (a low-confidence row, such as the blow, whose "about 17:20"
+    comes from the source article alone). Events the sources date only to the day are drawn as hatched bars
+    across that whole day, in the order the data gives, so the chart shows how little of the timing is recorded.
     """
     evidence = evidence or datamod.load()
     days = (dt.date(1940, 8, 20), dt.date(1940, 8, 21))
@@ -423,19 +429,26 @@ def hours_chart(evidence: datamod.Evidence | None = None) -> Chart:
         raise ValueError("no events on 20-21 August 1940 in the data")
     timed = [e for e in chosen if e.time_local is not None]
     untimed = [e for e in chosen if e.time_local is None]
+    weak = [e for e in timed if _weakly_timed(e)]
     start, stop = dt.datetime(1940, 8, 20, 0, 0), dt.datetime(1940, 8, 22, 0, 0)
+    colour = PHASE_COLOURS["attack"]
+    sourced_mark = {"marker": "o", "markersize": 13, "color": colour, "markerfacecolor": colour,
+                    "markeredgecolor": colour, "markeredgewidth": MARK_EDGE, "linestyle": "none"}
+    weak_mark = {**sourced_mark, "markerfacecolor": "white"}
     with _style():
         fig = Figure(figsize=(DISPLAY_WIDTH_PX / 100, 1.6 + 0.62 * len(chosen)), layout="constrained")
         ax = fig.add_subplot()
         for row, e in enumerate(reversed(chosen)):
-            colour = PHASE_COLOURS[e.phase]
+            event_colour = PHASE_COLOURS[e.phase]
             if e.time_local is not None:
-                ax.plot(mdates.date2num(e.when), row, marker="o", markersize=13, color=colour, linestyle="none",
-                        zorder=3)
+                mark = weak_mark if _weakly_timed(e) else sourced_mark
+                ax.plot(mdates.date2num(e.when), row, zorder=3,
+                        **{**mark, "color": event_colour, "markeredgecolor": event_colour,
+                           "markerfacecolor": "white" if _weakly_timed(e) else event_colour})
             else:
                 day_start = dt.datetime.combine(e.date, dt.time(0, 0))
                 ax.barh(row, 1.0, left=mdates.date2num(day_start), height=0.55, color="white",
-                        edgecolor=colour, hatch="//", linewidth=1.5, zorder=2)
+                        edgecolor=event_colour, hatch="//", linewidth=1.5, zorder=2)
         ax.set_yticks(range(len(chosen)), [wrap(e.title) for e in reversed(chosen)])
         ax.set_xlim(mdates.date2num(start), mdates.date2num(stop))
         ax.xaxis.set_major_locator(mdates.HourLocator(byhour=[0, 12]))
@@ -443,26 +456,33 @@ def hours_chart(evidence: datamod.Evidence | None = None) -> Chart:
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%d Aug\n%H:%M"))
         ax.grid(axis="x", which="both", color="#cccccc", linewidth=0.8)
         fig.suptitle("20–21 August 1940: what has a clock time, and what does not", fontsize=STYLE["axes.titlesize"])
-        fig.legend(
-            handles=[
-                Line2D([], [], marker="o", linestyle="none", markersize=13, color=PHASE_COLOURS["attack"],
-                       label="clock time given by a source (approximate)"),
-                matplotlib.patches.Patch(facecolor="white", edgecolor=PHASE_COLOURS["attack"], hatch="//",
-                                         label="known only to the day"),
-            ],
-            loc="outside lower center", frameon=False, ncol=2,
-        )
+        handles = []
+        if len(weak) < len(timed):
+            handles.append(Line2D([], [], **sourced_mark, label="clock time from an eyewitness source (approximate)"))
+        if weak:
+            only_article = all(e.sources and "ART" in e.sources for e in weak)
+            handles.append(Line2D([], [], **weak_mark,
+                                  label="clock time claimed by the source article only (low confidence)"
+                                  if only_article else "clock time from one weak source only (low confidence)"))
+        handles.append(matplotlib.patches.Patch(facecolor="white", edgecolor=colour, hatch="//",
+                                                label="known only to the day"))
+        fig.legend(handles=handles, loc="outside lower center", frameon=False, ncol=1)
+
+    def described(e: datamod.Event) -> str:
+        return f"'{e.title}'" + (" (a time claimed by the source article only, low confidence)"
+                                 if _weakly_timed(e) else "")
+
     times = sorted({e.time_local for e in timed})
     time_text = ", ".join(f"about {t:%H:%M}" for t in times)
     alt = (
         f"A chart of the {len(chosen)} recorded events of 20 and 21 August 1940: only {len(timed)} have a clock "
-        f"time ({time_text}: {'; '.join(e.title for e in timed)}), and the other {len(untimed)}, "
+        f"time ({time_text}: {'; '.join(described(e) for e in timed)}), and the other {len(untimed)}, "
         f"from '{untimed[0].title}' to '{untimed[-1].title}', are known only to the day."
         if untimed and timed else
         f"A chart of the {len(chosen)} recorded events of 20 and 21 August 1940."
     )
     return Chart(figure=fig, data=tuple(chosen), alt_text=alt, title="20–21 August 1940",
-                 extra={"timed": tuple(timed), "untimed": tuple(untimed)})
+                 extra={"timed": tuple(timed), "untimed": tuple(untimed), "weakly_timed": tuple(weak)})
 
 
 def _short(title: str, limit: int = 46) -> str:
@@ -524,7 +544,8 @@ def funeral_chart(evidence: datamod.Evidence | None = None) -> Chart:
         ax = fig.add_subplot()
         xs = [mdates.date2num(dt.datetime.combine(d, dt.time(12))) for d in model.window]
         ax.bar(xs, [model.per_day / 1000] * len(xs), width=0.7, color="white", edgecolor="#666666", hatch="//",
-               label=f"ASSUMPTION: {_number(model.spread_total)} spread evenly, {_number(model.per_day)} a day")
+               label=f"ASSUMPTION: the article's {_number(model.spread_total)} spread evenly, "
+                     f"{_number(model.per_day)} a day")
         running = [model.per_day * (i + 1) / 1000 for i in range(len(xs))]
         ax.step(xs, running, where="mid", color="#666666", linestyle="--", linewidth=2,
                 label="ASSUMPTION: running total of the even spread")
@@ -535,23 +556,25 @@ def funeral_chart(evidence: datamod.Evidence | None = None) -> Chart:
             x = mdates.date2num(dt.datetime.combine(day, dt.time(12)))
             nudge = offsets.get(day, 0)
             offsets[day] = nudge + 1
+            claim = article_only(r)
             ax.plot(x + 0.18 * nudge, r.value / 1000, marker=marker, markersize=15, color=colour,
-                    linestyle="none", zorder=4,
-                    label=f"REPORTED: about {_number(r.value)} {_measure_words(r.measure)} {datamod.cite(r.sources)}")
+                    markerfacecolor="white" if claim else colour, markeredgecolor=colour,
+                    markeredgewidth=MARK_EDGE if claim else 1.0, linestyle="none", zorder=4,
+                    label=figure_words(r, legend=True))
         ax.set_ylabel("people (thousands)")
         ax.set_ylim(0, max(r.value for r in model.reported) / 1000 * 1.25)
         first, last = model.window[0], model.window[-1]
         ax.set_xlim(mdates.date2num(dt.datetime.combine(first, dt.time(0))) - 0.6,
                     mdates.date2num(dt.datetime.combine(last, dt.time(0))) + 1.6)
         ax.set_xticks(xs, [f"{d.day} Aug" for d in model.window])
-        ax.set_title("Trotsky's funeral, August 1940: reported figures and an assumption")
+        ax.set_title("Trotsky's funeral, August 1940: reports, a claim and an assumption")
         ax.legend(loc="upper center", bbox_to_anchor=(0.45, -0.08), frameon=False)
-    figures = "; ".join(
-        f"about {_number(r.value)} {_measure_words(r.measure)} {datamod.cite(r.sources)}"
-        for r in model.reported
-    )
+    figures = "; ".join(figure_words(r) for r in model.reported if not article_only(r))
+    claims = "; ".join(figure_words(r) for r in model.reported if article_only(r))
     alt = (
-        f"A chart of the funeral crowd figures: the sources report {figures}; the hatched bars are not data but an "
+        f"A chart of the funeral crowd figures: the sources report {figures}"
+        + (f"; the source article alone claims {claims}" if claims else "")
+        + "; the hatched bars are not data but an "
         f"assumption that spreads the {_number(model.spread_total)} evenly over the {len(model.window)} days from "
         f"{datamod.format_date(model.window[0], 'day')} to {datamod.format_date(model.window[-1], 'day')}, "
         f"{_number(model.per_day)} a day."
@@ -564,8 +587,22 @@ def _measure_words(measure: str) -> str:
     return {
         "procession_crowd": "followed the procession",
         "crowd_estimate": "at the funeral",
-        "casket_visitors_total": "passed the casket by 27 August, per the source article",
+        "casket_visitors_total": "passed the casket by 27 August",
     }.get(measure, measure.replace("_", " "))
+
+
+def article_only(row: datamod.FuneralRow) -> bool:
+    """True for a figure that only the source article gives: a claim no other source supports, not a report."""
+    return tuple(row.sources) == ("ART",)
+
+
+def figure_words(row: datamod.FuneralRow, legend: bool = False) -> str:
+    """How a chart names one funeral figure: REPORTED by its sources, or CLAIMED by the source article alone."""
+    words = f"about {_number(row.value)} {_measure_words(row.measure)} {datamod.cite(row.sources)}"
+    if article_only(row):
+        return (f"CLAIMED by the source article only; no other source:\n{words}" if legend
+                else f"that {words}, a figure no other source gives")
+    return f"REPORTED: {words}" if legend else words
 
 
 # --------------------------------------------------------------------------------------------------
