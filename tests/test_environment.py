@@ -126,3 +126,10 @@ def test_binder_installs_the_package_after_the_environment():
     post_build = ROOT / "postBuild"
     assert post_build.stat().st_mode & 0o111, "postBuild must be executable"
     assert "pip install --no-deps --editable ." in post_build.read_text()
+
+
+def test_the_binder_image_can_grade_in_its_sandbox():
+    """repo2docker installs apt.txt's Debian packages: without bubblewrap the image (and the Kubernetes shards that
+    run on it) would refuse to grade (exit 2)."""
+    packages = (ROOT / "apt.txt").read_text(encoding="utf-8").split()
+    assert "bubblewrap" in packages

@@ -11,6 +11,7 @@ Who runs what:
 | :mod:`~trotsky1940.grading.lms` | the grader process | opens platform zips safely, reads their file naming |
 | :mod:`~trotsky1940.grading.students` | the grader process | reads the "Your name" cell and the roster |
 | :mod:`~trotsky1940.grading.gradebook` | the grader and the marking app | no: writes the results folder |
+| :mod:`~trotsky1940.grading.shards` | the grader (``--shard I/N``, ``grade merge``) | no: splits and joins results |
 | :mod:`~trotsky1940.grading.feedback` | the grader and the marking app | escapes what students wrote |
 | :mod:`~trotsky1940.grading.exports` | the grader and the marking app | no: Moodle and Canvas import files |
 | :mod:`~trotsky1940.grading.marking` | ``teachers/mark-reflections.ipynb`` (``make mark``) | shows them as text |

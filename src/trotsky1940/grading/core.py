@@ -13,6 +13,15 @@ runs student code itself. Per submission:
 4. everything the submission started is ended with its sandbox (and its cgroup, where there is one); the
    signed per-cell records give the score.
 
+The warm pool: each worker slot keeps up to ``Settings.warm_kernels`` kernels started ahead, each in its own
+fresh sandbox and cgroup, with the modules the reference imports already imported, and nothing else in them.
+While one submission runs, the next ones' kernels start, so a submission pays for running its cells and
+comparing them, not for starting a kernel. Each kernel still serves exactly one submission and is destroyed
+with its sandbox; kernels are started ahead only while submissions are still to come. What does not depend on
+the submission is done once per run: reading the reference and the notebook it injects answers into, the
+modules to pre-import, the matplotlib font cache (read-only in every kernel), the sandboxes' file-system view
+and, in the nbval worker, pytest, nbval, this plugin and nbformat's schema validator.
+
 Any failure while handling one submission becomes that submission's status; the run goes on.
 """
 
@@ -135,6 +144,7 @@ class Settings:
     use_sandbox: bool = True
     max_bytes: int = intake.DEFAULT_MAX_BYTES
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
+    warm_kernels: int = 2  # kernels each worker keeps started ahead (0: each starts when its submission comes)
 
 
 def _mkdir(path: Path, mode: int, uid: int | None = None) -> Path:
@@ -157,6 +167,34 @@ def _write_new(path: Path, text: str, mode: int = 0o600, uid: int | None = None)
             os.fchown(handle.fileno(), uid, uid)
         os.fchmod(handle.fileno(), mode)
         handle.write(text)
+
+
+@dataclass
+class Prepared:
+    """One submission's run made ready ahead (the warm pool): folders, cgroup and a started kernel. It serves
+    one submission; :meth:`discard` ends its kernel and removes all of it."""
+
+    n: int
+    exchange_host: Path
+    job: Path
+    dead: Path
+    inside_j: str = ""
+    kernel: sandbox.SandboxProcess | None = None
+    group: sandbox.SubmissionCgroup | None = None
+
+    def discard(self) -> None:
+        if self.kernel is not None:
+            self.kernel.kill()
+            self.kernel = None
+        if self.group is not None:
+            self.group.kill_all()
+            self.group = None
+        for folder in (self.job, self.exchange_host):
+            shutil.rmtree(folder, ignore_errors=True)
+        try:
+            self.dead.unlink()
+        except FileNotFoundError:
+            pass
 
 
 class Worker:
@@ -228,6 +266,9 @@ class Slot:
         self.exchange = _mkdir(self.dir / "x", 0o711)
         _write_new(self.jobs / "sanitize.cfg", SANITIZE, 0o644, self.nbval_uid)
         self.worker: Worker | None = None
+        self.ready: list[Prepared] = []  # the next submissions' kernels, started ahead (the warm pool)
+        self.worker_cpu = 0.0  # the nbval worker's CPU time so far (its own and its jobs')
+        self.ready_lock = threading.Lock()
         self.lock = threading.Lock()
         self.xhost = self.exchange
 
@@ -248,6 +289,11 @@ class Slot:
         return self.worker
 
     def close(self) -> None:
+        while self.ready:
+            ready = self.ready.pop()
+            if ready.group is not None:  # started ahead, never needed: its start-up counts too
+                self.grader.count_kernel(ready.group.cpu_seconds())
+            ready.discard()
         if self.worker is not None:
             self.worker.stop()
         if self.lease is not None:
@@ -280,6 +326,15 @@ class Grader:
         self.siblings = sibling_exercises(self.reference_path)
         self.variant = str(self.reference.metadata.get(exercises.META_KEY, {}).get("variant", ""))
         self.option_orders = option_orders(self.reference, [q.question_cell for q in self.questions])
+        self.template = skip_unscored(self.reference)  # what every submission's answers are put into
+        self.kernel_env = {"TROTSKY1940_DATA": str(paths.data_dir().resolve()), "TROTSKY1940_NO_KEYS": "1",
+                           "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1",
+                           "TROTSKY1940_PREIMPORT": ",".join(imported_modules(self.template))}
+        self._public_orders: dict[str, tuple[str, ...]] | None = None
+        self._closing = False
+        self._remaining = 0  # submissions not yet started: a slot starts its next kernel only while some wait
+        self._expected = False
+        self.cpu = {"kernels_s": 0.0, "kernels": 0}  # CPU of every kernel this run started (cgroups only)
         self.previous: dict[str, dict] = {}  # submission -> its entry in an earlier run's results.json
         self.previous_by_sha: dict[str, list[dict]] = {}
         self.given: set[str] = set()  # the submissions of this run
@@ -313,7 +368,14 @@ class Grader:
             slot.xhost = self.launcher.host_path(slot.exchange) if self.launcher else slot.exchange
             self.slots.put(slot)
         self.pool = ThreadPoolExecutor(max_workers=max(1, self.settings.workers))
-        self._warm = [self.pool.submit(slot.get_worker) for slot in self._slots]  # nbval workers start at once
+        self._warm = [self.pool.submit(self._warm_slot, slot) for slot in self._slots]  # workers and kernels start
+
+    def _warm_slot(self, slot: Slot) -> None:
+        """Start a slot's nbval worker and its first kernel (the reference check or a submission takes it)."""
+        with slot.ready_lock:
+            slot.get_worker()
+            if not slot.ready and not self._closing and self.settings.warm_kernels > 0:
+                slot.ready.append(self._prepare(slot))
 
     def _font_cache_ready(self) -> None:
         if self._font_cache is None:
@@ -328,6 +390,7 @@ class Grader:
             os.chmod(sub, 0o755 if sub.is_dir() else 0o644)
 
     def close(self) -> None:
+        self._closing = True
         if getattr(self, "_font_cache", None) is not None:
             self._font_cache.kill()
             self._font_cache.wait()
@@ -362,12 +425,7 @@ class Grader:
     def inject(self, answers: dict[str, str | None]):
         """A pristine copy of the reference with the student's answers in the answer cells. Cells whose output
         nbval ignores and that belong to no question (charts) are skipped: they can change no score."""
-        nb = copy.deepcopy(self.reference)
-        for cell in nb.cells:
-            tags = cell.get("metadata", {}).get("tags", [])
-            if cell.get("cell_type") == "code" and "nbval-ignore-output" in tags and not any(
-                    t.startswith((exercises.ANSWER_TAG, exercises.CHECK_TAG)) for t in tags):
-                cell.metadata["tags"] = [*tags, "nbval-skip"]
+        nb = copy.deepcopy(self.template)
         for q in self.questions:
             text = answers.get(q.id)
             if text is None:
@@ -384,7 +442,9 @@ class Grader:
         finally:
             self.slots.put(slot)
 
-    def _run_in_slot(self, slot: Slot, notebook, label: str) -> tuple[list[dict], str, dict]:
+    def _prepare(self, slot: Slot) -> Prepared:
+        """Everything one submission's run needs before its notebook is known: its folders, its connection
+        file, its cgroup and its kernel, started in a fresh sandbox (it imports and waits meanwhile)."""
         with self._lock:
             self._font_cache_ready()
         n = next(self.counter)
@@ -392,36 +452,24 @@ class Grader:
         exchange = slot.exchange / str(n)  # as the sandboxes see it
         exchange_host = _mkdir(slot.xhost / str(n), 0o711, slot.kernel_uid)  # as the grader reaches it
         job = _mkdir(slot.jobs / str(n), 0o700, slot.nbval_uid)
-        dead = slot.xhost / f"{n}.dead"
+        ready = Prepared(n=n, exchange_host=exchange_host, job=job, dead=slot.xhost / f"{n}.dead")
         sandboxed = self.caps.sandbox
         inside_x = f"{sandbox.KERNEL_ROOT}/{n}" if sandboxed else str(exchange)
-        inside_j = f"{sandbox.JOBS_ROOT}/{n}" if sandboxed else str(job)
+        ready.inside_j = f"{sandbox.JOBS_ROOT}/{n}" if sandboxed else str(job)
         connection = {"transport": "ipc", "ip": f"{inside_x}/k", "shell_port": 1, "iopub_port": 2,
                       "stdin_port": 3, "control_port": 4, "hb_port": 5, "key": secrets.token_hex(32),
                       "signature_scheme": "hmac-sha256", "kernel_name": ""}
         _write_new(exchange_host / "kernel.json", json.dumps(connection), 0o600, slot.kernel_uid)
         settings = {"connection": connection, "caps": limits.receive_caps(),
-                    "dead": f"{sandbox.KERNEL_ROOT}/{n}.dead" if sandboxed else str(dead)}
+                    "dead": f"{sandbox.KERNEL_ROOT}/{n}.dead" if sandboxed else str(ready.dead)}
         _write_new(job / "kernel-info.json", json.dumps(settings), 0o600, slot.nbval_uid)
-        _write_new(job / f"{self.name}.ipynb", nbformat.writes(notebook), 0o600, slot.nbval_uid)
-        key = secrets.token_hex(32)  # the records are signed with it
-        jobs_root = sandbox.JOBS_ROOT if sandboxed else str(slot.jobs)
-        args = [f"--nbval-cell-timeout={self.settings.cell_timeout}", "--nbval-kernel-startup-timeout=60",
-                "--nbval", "--nbval-sanitize-with", f"{jobs_root}/sanitize.cfg",
-                f"--t40-results={inside_j}/results.jsonl", "--t40-unlink", f"--t40-kernel={inside_j}/kernel-info.json",
-                "--rootdir", inside_j, "-c", os.devnull, f"{inside_j}/{self.name}.ipynb"]
-        kernel_env = {"TROTSKY1940_DATA": str(paths.data_dir().resolve()), "TROTSKY1940_NO_KEYS": "1",
-                      "MPLBACKEND": "Agg", "TROTSKY1940_MPL_CACHE": sandbox.MPL_ROOT if sandboxed else
-                      str(self.mpl_cache), "OPENBLAS_NUM_THREADS": "1"}
-        group = None
-        info: dict = {}
-        problem = ""
-        start = time.monotonic()
+        kernel_env = {**self.kernel_env, "TROTSKY1940_MPL_CACHE": sandbox.MPL_ROOT if sandboxed else
+                      str(self.mpl_cache)}
         try:
             if sandboxed:
                 if self.caps.cgroups is not None:
-                    group = self.caps.cgroups.submission(f"s{n}", limits)
-                procs = group.procs_files() if group else None
+                    ready.group = self.caps.cgroups.submission(f"s{n}", limits)
+                procs = ready.group.procs_files() if ready.group else None
 
                 def build(fd):
                     return self.launcher.kernel_command(exchange, f"{inside_x}/kernel.json", slot.kernel_uid,
@@ -433,23 +481,90 @@ class Grader:
                 def build(fd):
                     return [sys.executable, "-m", "trotsky1940.grading.kernel", "-f",
                             str(exchange / "kernel.json")], {"env": env}
-            kernel = sandbox.SandboxProcess(build, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL, start_new_session=True, cwd="/")
-            state = {"cpu": False}
+            ready.kernel = sandbox.SandboxProcess(build, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                                  stderr=subprocess.DEVNULL, start_new_session=True, cwd="/")
+        except BaseException:
+            ready.discard()
+            raise
+        return ready
 
-            def monitor() -> None:
-                if group is not None and group.cpu_seconds() > limits.cpu_seconds:
-                    state["cpu"] = True
-                    kernel.kill()
-                if kernel.poll() is not None and not dead.exists():
-                    dead.touch(mode=0o644)
+    def _take_prepared(self, slot: Slot) -> Prepared:
+        """The slot's waiting kernel (the warm pool), or a new one when none waits or it has stopped."""
+        with slot.ready_lock:
+            ready = slot.ready.pop(0) if slot.ready else None
+        if ready is not None and ready.kernel is not None and ready.kernel.poll() is None:
+            return ready
+        if ready is not None:
+            ready.discard()
+        return self._prepare(slot)
 
+    def _prepare_next(self, slot: Slot) -> None:
+        """Start the slot's next kernel while the current submission runs, when more work may come."""
+        with slot.ready_lock:
+            while len(slot.ready) < self.settings.warm_kernels and not self._closing and not self._abort.is_set():
+                with self._lock:
+                    waiting = sum(len(other.ready) for other in self._slots)
+                    if self._remaining <= waiting:  # enough kernels wait for the submissions still to come
+                        return
+                try:
+                    slot.ready.append(self._prepare(slot))
+                except Exception:  # noqa: BLE001 - the next run prepares its own, and reports what fails then
+                    return
+
+    def _run_in_slot(self, slot: Slot, notebook, label: str) -> tuple[list[dict], str, dict]:
+        """Run one submission with the slot's waiting kernel. A kernel that stops before the first cell of the
+        notebook ran (so before any student code did) is replaced once by a fresh one."""
+        start = time.monotonic()
+        records, problem, info = self._run_once(slot, notebook, label, fresh=False)
+        if info.get("kernel_stopped") is not None and not any(r.get("when") == "call" for r in records):
+            records, problem, info = self._run_once(slot, notebook, label, fresh=True)
+            info["retried"] = "the first kernel stopped before the notebook's first cell: graded in a fresh one"
+        info["seconds"] = round(time.monotonic() - start, 3)
+        return records, problem, info
+
+    def _run_once(self, slot: Slot, notebook, label: str, fresh: bool) -> tuple[list[dict], str, dict]:
+        limits = self.settings.limits
+        info: dict = {}
+        problem = ""
+        start = time.monotonic()
+        try:
+            ready = self._prepare(slot) if fresh else self._take_prepared(slot)
+        except (OSError, subprocess.SubprocessError) as exc:
+            return [], f"the grading run failed: the kernel could not be started ({exc})", {"seconds": 0.0}
+        waited = round(time.monotonic() - start, 3)
+        job, kernel, group, dead, inside_j = ready.job, ready.kernel, ready.group, ready.dead, ready.inside_j
+        _write_new(job / f"{self.name}.ipynb", nbformat.writes(notebook), 0o600, slot.nbval_uid)
+        key = secrets.token_hex(32)  # the records are signed with it
+        jobs_root = sandbox.JOBS_ROOT if self.caps.sandbox else str(slot.jobs)
+        args = [f"--nbval-cell-timeout={self.settings.cell_timeout}", "--nbval-kernel-startup-timeout=60",
+                "--nbval", "--nbval-sanitize-with", f"{jobs_root}/sanitize.cfg",
+                f"--t40-results={inside_j}/results.jsonl", "--t40-unlink", f"--t40-kernel={inside_j}/kernel-info.json",
+                "--rootdir", inside_j, "-c", os.devnull, f"{inside_j}/{self.name}.ipynb"]
+        try:
             try:
+                state = {"cpu": False, "next": False, "stopped": None}
+
+                def monitor() -> None:
+                    if not state["next"]:  # the job is with nbval now: the slot's next kernel starts meanwhile
+                        state["next"] = True
+                        self._prepare_next(slot)
+                    if group is not None and group.cpu_seconds() > limits.cpu_seconds:
+                        state["cpu"] = True
+                        kernel.kill()
+                    if kernel.poll() is not None and not dead.exists():
+                        state["stopped"] = kernel.poll()
+                        dead.touch(mode=0o644)
+
                 reply = slot.get_worker().run(
                     {"args": args, "cwd": inside_j, "timeout": self.settings.submission_timeout,
                      "memory": limits.nbval_memory_bytes, "env": {nbval_plugin.KEY_ENV: key}},
                     timeout=self.settings.submission_timeout + 30, monitor=monitor)
-                info = {"receiver_maxrss_kb": reply.get("maxrss_kb", 0), "nbval_exit": reply["exit"]}
+                slot.worker_cpu = float(reply.get("worker_cpu_s", 0.0))
+                info = {"receiver_maxrss_kb": reply.get("maxrss_kb", 0), "nbval_exit": reply["exit"],
+                        "nbval_cpu_s": reply.get("cpu_s", 0.0), "nbval_s": reply.get("seconds", 0.0),
+                        "kernel_wait_s": waited}
+                if state["stopped"] is not None and not state["cpu"]:
+                    info["kernel_stopped"] = state["stopped"]
                 if reply["timed_out"]:
                     problem = f"stopped after the per-submission limit of {self.settings.submission_timeout} s"
                 elif state["cpu"]:
@@ -461,23 +576,20 @@ class Grader:
                 if group is not None:
                     info["kernel_cpu_s"] = round(group.cpu_seconds(), 2)
                     group.kill_all()
-                    group = None
+                    ready.group = group = None
+                    self.count_kernel(info["kernel_cpu_s"])
         except WorkerError as exc:
             problem = f"the grading worker failed: {exc}"
         finally:
             if group is not None:
                 group.kill_all()
+                ready.group = None
         info["seconds"] = round(time.monotonic() - start, 3)
         records = nbval_plugin.read_results(job / "results.jsonl", key)
         if os.environ.get("TROTSKY1940_KEEP_RESULTS"):
             keep = Path(os.environ["TROTSKY1940_KEEP_RESULTS"]) / f"{report.output_name(label, label.encode())}.jsonl"
             keep.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
-        for folder in (job, exchange_host):
-            shutil.rmtree(folder, ignore_errors=True)
-        try:
-            dead.unlink()
-        except FileNotFoundError:
-            pass
+        ready.discard()
         if not records and not problem:
             problem = "the grading run produced no results"
         return records, problem, info
@@ -668,9 +780,13 @@ class Grader:
             return self.variant
         public = paths.repo_root() / "exercises" / "reference" / f"{self.name}.ipynb"
         if self.variant and public.exists():
-            reference = nbformat.read(public, as_version=4)
-            indices = [i for i, c in enumerate(reference.cells) if "question" in c.get("metadata", {}).get("tags", [])]
-            if self.matches(theirs, option_orders(reference, indices)):
+            with self._lock:  # read once per run
+                if self._public_orders is None:
+                    reference = nbformat.read(public, as_version=4)
+                    indices = [i for i, c in enumerate(reference.cells)
+                               if "question" in c.get("metadata", {}).get("tags", [])]
+                    self._public_orders = option_orders(reference, indices)
+            if self.matches(theirs, self._public_orders):
                 return ""
         return UNKNOWN_VARIANT
 
@@ -700,10 +816,36 @@ class Grader:
                 shown[q.id] = parsed[1]
         return shown
 
+    def count_kernel(self, seconds: float) -> None:
+        with self._lock:
+            self.cpu["kernels_s"] += seconds
+            self.cpu["kernels"] += 1
+
+    def cpu_totals(self) -> dict:
+        """CPU time used so far: the grader process, what it ran itself (intake, sandbox set-up), every kernel
+        sandbox (where cgroups measure them) and the nbval workers. For the benchmark and run.json."""
+        import resource
+
+        own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+        return {"grader_s": round(own.ru_utime + own.ru_stime, 2),
+                "grader_children_s": round(children.ru_utime + children.ru_stime, 2),
+                "kernels_s": round(self.cpu["kernels_s"], 2), "kernels": self.cpu["kernels"],
+                "kernels_measured": self.caps.cgroups is not None,
+                "nbval_workers_s": round(sum(slot.worker_cpu for slot in self._slots), 2)}
+
+    def expect(self, count: int) -> None:
+        """Say how many submissions are coming (before the reference check starts), so that the warm pool
+        starts kernels ahead only for work that will come."""
+        with self._lock:
+            self._remaining += count
+            self._expected = True
+
     def grade(self, items: Iterable[intake.Item], on_start=None, on_done=None) -> list[Result]:
         """Grade every item (in the pool); ``on_start(item)`` and ``on_done(result)`` are called as each one
         begins and ends (from the pool's threads), for progress reports. Results come back in item order."""
         def one(item: intake.Item) -> Result:
+            with self._lock:
+                self._remaining -= 1
             if on_start is not None:
                 on_start(item)
             result = self.grade_item(item)
@@ -713,7 +855,42 @@ class Grader:
 
         items = list(items)
         self.given = {item.label for item in items}
+        if not self._expected:
+            self.expect(len(items))
         return list(self.pool.map(one, items))
+
+
+def skip_unscored(reference):
+    """A copy of the reference in which the cells whose output nbval ignores and that belong to no question
+    (charts) are skipped: they can change no score. Made once per run."""
+    nb = copy.deepcopy(reference)
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell.get("cell_type") == "code" and "nbval-ignore-output" in tags and not any(
+                t.startswith((exercises.ANSWER_TAG, exercises.CHECK_TAG)) for t in tags):
+            cell.metadata["tags"] = [*tags, "nbval-skip"]
+    return nb
+
+
+def imported_modules(notebook) -> list[str]:
+    """The modules the code cells that grading runs import (read with :mod:`ast`, never run), for the warm
+    kernels to import before their submission comes; ``from a import b`` names ``a`` and ``a.b``."""
+    found: dict[str, None] = {}
+    for cell in notebook.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell.get("cell_type") != "code" or "nbval-skip" in tags:
+            continue
+        try:
+            tree = ast.parse(_source(cell))
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(dict.fromkeys(alias.name for alias in node.names))
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found[node.module] = None
+                found.update(dict.fromkeys(f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*"))
+    return [name for name in found if re.fullmatch(r"[A-Za-z_][\w.]*", name)]
 
 
 def _source(cell) -> str:

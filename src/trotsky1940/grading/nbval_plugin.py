@@ -107,7 +107,7 @@ def connected_kernel_class(settings: dict):
                     raise RuntimeError(f"the kernel did not start within {startup_timeout} s")
                 msg_id = self.kc.kernel_info()
                 try:
-                    self.await_reply(msg_id, timeout=1)
+                    self.await_reply(msg_id, timeout=0.2)
                     break
                 except Empty:
                     continue
@@ -254,6 +254,7 @@ def pytest_runtest_makereport(item, call):
             "cell": getattr(item, "cell_num", None),
             "tags": list(cell.get("metadata", {}).get("tags", [])),
             "outcome": report.outcome,
+            "when": report.when,  # "setup": the cell never ran (skipped, or the kernel was not there)
             "message": _clip(str(report.longrepr)) if report.failed else "",
         }
         if any(t.startswith("check:") for t in record["tags"]):

@@ -41,6 +41,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -514,7 +515,9 @@ class SandboxProcess:
         read, write = os.pipe()
         command, extra = build(write)
         try:
-            self.proc = subprocess.Popen(command, pass_fds=(write,), **popen, **extra)
+            with _OWN_LOCK:  # registered before reap_orphans() can see it: only its Popen may reap it
+                self.proc = subprocess.Popen(command, pass_fds=(write,), **popen, **extra)
+                _OWN.add(self.proc.pid)
         finally:
             os.close(write)
         os.set_blocking(read, False)
@@ -549,6 +552,10 @@ class SandboxProcess:
         reap_orphans()
 
 
+_OWN: set[int] = set()  # the sandboxes this process started itself (their Popen objects reap them)
+_OWN_LOCK = threading.Lock()
+
+
 def become_subreaper() -> bool:
     """Make this process the one that orphaned sandbox inits are handed to, so that it can reap them
     (an init system that never reaps would otherwise collect one zombie per submission)."""
@@ -571,7 +578,8 @@ def reap_orphans() -> int:
         try:
             comm, rest = (entry / "stat").read_text().rsplit(")", 1)
             fields = rest.split()
-            if fields[0] == "Z" and int(fields[1]) == me and comm.endswith("(bwrap"):
+            if fields[0] == "Z" and int(fields[1]) == me and comm.endswith("(bwrap") and \
+                    int(entry.name) not in _OWN:
                 reaped += os.waitpid(int(entry.name), os.WNOHANG)[0] != 0
         except (OSError, ValueError, IndexError, ChildProcessError):
             continue
@@ -601,12 +609,18 @@ def wait_gone(pid: int, wait: float) -> bool:
 
 
 def kill_group(proc: subprocess.Popen) -> None:
-    """Kill a process started with start_new_session=True and everything in its process group."""
+    """Kill a process started with start_new_session=True and everything in its process group. A process
+    already reaped is not signalled: its number may belong to another process by now (with many processes
+    on a machine, numbers come round again within seconds)."""
+    if proc.poll() is not None:
+        _OWN.discard(proc.pid)
+        return
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
     try:
         proc.wait(timeout=10)
+        _OWN.discard(proc.pid)
     except subprocess.TimeoutExpired:
         pass
