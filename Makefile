@@ -73,7 +73,7 @@ html: $(STUDENT_STAMP)
 
 # Print-ready handouts: each chapter's documents with an analysis table and the source-criticism table, and a key.
 handouts: $(STUDENT_STAMP)
-	$(BIN)/python -m trotsky1940.handouts --out handouts
+	$(BIN)/python -m trotsky1940.authoring.handouts --out handouts
 
 # The full lock. requirements.in and requirements-test.in hold the module's direct choices; uv resolves every
 # package under them, for Python 3.10 and newer on every platform, with one version per package where one fits all

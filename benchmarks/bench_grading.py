@@ -43,7 +43,7 @@ from pathlib import Path
 
 import nbformat
 
-from trotsky1940.build_exercises import build_student, questions
+from trotsky1940.authoring.build_exercises import build_student, questions
 from trotsky1940.grading import core
 
 ROOT = Path(__file__).resolve().parents[1]

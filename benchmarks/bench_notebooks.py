@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from trotsky1940.execute import run_notebook
+from trotsky1940.authoring.execute import run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 GOAL_RATIO = 1.5

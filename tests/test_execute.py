@@ -6,7 +6,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from trotsky1940 import execute
+from trotsky1940.authoring import execute
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from trotsky1940 import answer_forms, exercises
-from trotsky1940.build_exercises import build_keys, build_student, questions, stored_text
+from trotsky1940.authoring.build_exercises import build_keys, build_student, questions, stored_text
 
 from .helpers import ROOT
 
@@ -140,7 +140,7 @@ def test_marking_notes_stay_in_the_reference(name):
 
 
 def test_strip_teacher_notes_keeps_everything_else():
-    from trotsky1940.build_exercises import strip_teacher_notes
+    from trotsky1940.authoring.build_exercises import strip_teacher_notes
 
     text = "## Q\n\nAsk this.\n\n*For the teacher.* A good answer…\nmore.\n\n**Answer type:** words."
     assert strip_teacher_notes(text) == "## Q\n\nAsk this.\n\n**Answer type:** words."

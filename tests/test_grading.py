@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from trotsky1940 import exercises
-from trotsky1940.build_exercises import build_student, questions
+from trotsky1940.authoring.build_exercises import build_student, questions
 from trotsky1940.grading import core as grading
 from trotsky1940.grading import intake, nbval_plugin, sandbox
 

@@ -209,7 +209,7 @@ def test_an_unexpected_failure_on_one_file_becomes_its_status(tmp_path, monkeypa
 
 
 def test_a_notebook_of_another_exercise_says_which_one_it_is(tmp_path):
-    from trotsky1940.build_exercises import build_student
+    from trotsky1940.authoring.build_exercises import build_student
     from trotsky1940.grading import core
 
     other = nbformat.read(core.paths.repo_root() / "exercises" / "reference" / "02-the-two-attempts.ipynb",
@@ -233,7 +233,7 @@ def test_another_exercise_is_known_by_its_cells_when_its_metadata_is_gone():
     """A student who copied the cells into a new notebook (no trotsky1940 metadata) is still told which
     exercise it is, from the ids of its answer cells; a notebook that shares no cell id with any exercise is
     left to grading (its answers are found by their tags)."""
-    from trotsky1940.build_exercises import build_student
+    from trotsky1940.authoring.build_exercises import build_student
     from trotsky1940.grading import core
 
     root = core.paths.repo_root() / "exercises" / "reference"

@@ -48,7 +48,7 @@ def wrong_q1(nb):
 
 
 def other_exercise():
-    from trotsky1940.build_exercises import build_student
+    from trotsky1940.authoring.build_exercises import build_student
 
     return build_student(nbformat.read(OTHER, as_version=4), OTHER.stem)
 

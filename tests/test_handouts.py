@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from trotsky1940 import documents, handouts
+from trotsky1940 import documents
+from trotsky1940.authoring import handouts
 
 from .helpers import ROOT
 
@@ -170,7 +171,7 @@ def test_blank_line_when_no_central_question():
 
 
 def test_command_line(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "trotsky1940.handouts", "--out", str(tmp_path / "h")],
+    result = subprocess.run([sys.executable, "-m", "trotsky1940.authoring.handouts", "--out", str(tmp_path / "h")],
                             capture_output=True, text=True, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "h" / "teacher-key.html").is_file()

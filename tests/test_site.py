@@ -19,7 +19,7 @@ from urllib.parse import unquote
 import nbformat
 import pytest
 
-from trotsky1940 import site as site_module
+from trotsky1940.authoring import site as site_module
 
 from .conftest import in_ci
 from .helpers import ROOT

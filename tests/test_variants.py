@@ -12,8 +12,9 @@ import sys
 import nbformat
 import pytest
 
-from trotsky1940 import answer_forms, exercises, variants
-from trotsky1940.build_exercises import build_student, canonical_answers
+from trotsky1940 import answer_forms, exercises
+from trotsky1940.authoring import variants
+from trotsky1940.authoring.build_exercises import build_student, canonical_answers
 from trotsky1940.grading.exercise_format import questions
 
 from .helpers import ROOT

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import build_exercises, check_data, execute, site
+from .authoring import build_exercises, check_data, execute, site
 from .grading import cli as grade
 
 VERBS = {

@@ -13,7 +13,7 @@ Typical use in a chapter notebook::
     documents.show("DOC09")            # one document: adapted text, exact quotations, citation
     documents.document_set("03")     # the chapter's set, with the four kinds of question
 
-Teachers print the same sets with :mod:`trotsky1940.handouts`.
+Teachers print the same sets with :mod:`trotsky1940.authoring.handouts`.
 
 The table is read with :mod:`trotsky1940.data`'s loader (the same descriptor, types and constraints, and the
 same :class:`~trotsky1940.data.DataError` naming the file, line and column), then checked for the rules a

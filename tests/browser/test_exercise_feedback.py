@@ -8,7 +8,7 @@ import shutil
 import nbformat
 import pytest
 
-from trotsky1940.build_exercises import canonical_answers
+from trotsky1940.authoring.build_exercises import canonical_answers
 from trotsky1940.grading.exercise_format import questions
 
 from ..helpers import ROOT

@@ -913,7 +913,7 @@ def variant_label(variant: str) -> str:
 def option_orders(notebook, indices: list[int] | None) -> dict[str, tuple[str, ...]]:
     """{cell id: the option texts in letter order} of the question cells (``indices``, or every Markdown cell)
     that list options ``- **A** …``."""
-    from ..variants import options
+    from ..authoring.variants import options
 
     found = {}
     cells = notebook.cells if indices is None else [notebook.cells[i] for i in indices]

@@ -2,7 +2,7 @@
 notebook are questions, answers and checks (cell tags ``question``, ``answer:qN``, ``check:qN`` and the
 ``trotsky1940`` cell metadata).
 
-Used by: :mod:`trotsky1940.build_exercises` (authors) and :mod:`trotsky1940.grading.core` (the grader).
+Used by: :mod:`trotsky1940.authoring.build_exercises` (authors) and :mod:`trotsky1940.grading.core` (the grader).
 Never imported by a student's kernel.
 """
 

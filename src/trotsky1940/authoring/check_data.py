@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import data
+from .. import data
 
 HELP = "validate data/ and print the row counts"
 EPILOG = """\
@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import documents
+    from .. import documents
 
     try:
         evidence = data.load(args.folder)

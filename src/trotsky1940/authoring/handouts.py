@@ -12,7 +12,7 @@ For teachers. ``build(out_dir)`` writes, for every chapter that has documents in
 - ``teacher-key.html``: for every document, its four questions with notes for the teacher drawn from the data;
 - ``index.html``: links to all of them.
 
-Run it with ``python -m trotsky1940.handouts --out handouts``. Every piece of data is HTML-escaped.
+Run it with ``python -m trotsky1940.authoring.handouts --out handouts``. Every piece of data is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import documents as docmod
-from . import paths
+from .. import documents as docmod
+from .. import paths
 
 SOURCE_CRITICISM_ROWS = ("the claim", "who else says it", "what the best sources say", "a likely explanation",
                          "what we can safely say")
@@ -248,7 +248,7 @@ def build(out_dir: str | Path, folder: str | Path | None = None, root: Path | No
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m trotsky1940.handouts",
+    parser = argparse.ArgumentParser(prog="python -m trotsky1940.authoring.handouts",
                                      description="Build printable document-set handouts and the teacher key.")
     parser.add_argument("--out", default="handouts", help="folder to write the HTML files into (default: handouts)")
     args = parser.parse_args(argv)

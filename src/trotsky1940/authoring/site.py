@@ -42,7 +42,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import paths
+from .. import paths
 
 HELP = "build the static HTML site for students (or, with --audience teacher, the one for teachers)"
 EPILOG = """\

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import nbformat
 
-from . import answer_forms, exercises, paths
-from .grading.exercise_format import ExerciseFormatError, questions, stored_text
+from .. import answer_forms, exercises, paths
+from ..grading.exercise_format import ExerciseFormatError, questions, stored_text
 
 HELP = "build the student exercise notebooks and answer keys from exercises/reference/"
 EPILOG = """\

@@ -24,8 +24,8 @@ import random
 import re
 import tokenize
 
-from . import answer_forms, exercises
-from .grading.exercise_format import ExerciseFormatError, questions
+from .. import answer_forms, exercises
+from ..grading.exercise_format import ExerciseFormatError, questions
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 OPTION = re.compile(r"^- \*\*([A-H])(\.?)\*\*(.*)$")
