@@ -95,7 +95,8 @@ def open_and_run_all(page, lab: Lab, notebook: str, timeout_ms: int = 90_000) ->
         const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
         return k && k.connectionStatus === 'connected' && k.status === 'idle';
     }"""
-    page.wait_for_function(kernel_ready, timeout=timeout_ms)
+    # The first kernel of a fresh environment (a CI clone) can take well over a minute on a busy machine.
+    page.wait_for_function(kernel_ready, timeout=max(timeout_ms, 240_000))
     # Start Run All without awaiting its promise: page.evaluate has no timeout, and the promise never settles
     # if Lab shows a dialog. The wait below, which has a timeout, decides.
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")

@@ -69,10 +69,11 @@ MARKER = ".trotsky1940-site"
 
 STUDENT_NOTEBOOK_DIRS = ("notebooks", "exercises")
 TEACHER_NOTEBOOK_DIRS = ("teachers", "exercises/reference")
-STUDENT_MARKDOWN_PAGES = ("README.md", "LICENSE-CONTENT.md", "notebooks/glossary.md", "exercises/README.md",
-                          "data/README.md")
-TEACHER_MARKDOWN_PAGES = ("teachers/guide.md",)
-PLAIN_FILES = ("LICENSE", "CITATION.cff", "environment.yml", "postBuild", "start", "requirements.txt", "Makefile",
+STUDENT_MARKDOWN_PAGES = ("README.md", "LICENSE-CONTENT.md", "CONTRIBUTING.md", "CHANGELOG.md",
+                          "notebooks/glossary.md", "exercises/README.md", "data/README.md")
+TEACHER_MARKDOWN_PAGES = ("teachers/guide.md", "teachers/grading-at-scale.md")
+PLAIN_FILES = ("LICENSE", "CITATION.cff", "environment.yml", "apt.txt", "postBuild", "start", "requirements.txt",
+               "Makefile",
                "etc/jupyter/jupyter_server_config.json")
 # Repository paths that are teacher material: never copied to the student site, and links to them unlinked there.
 TEACHER_ONLY = ("teachers", "exercises/reference", "exercises/keys")
@@ -306,7 +307,8 @@ def is_legacy_site(out: Path) -> bool:
     """A site built before the marker file existed: our index page, and nothing at the top that a build does not
     write."""
     index = out / "index.html"
-    known = {"index.html", "README.html", "LICENSE-CONTENT.html", "_static", *STUDENT_NOTEBOOK_DIRS, "teachers",
+    known = {"index.html", "README.html", "LICENSE-CONTENT.html", "CONTRIBUTING.html", "CHANGELOG.html", "_static",
+             *STUDENT_NOTEBOOK_DIRS, "teachers",
              "data", *(Path(name).parts[0] for name in PLAIN_FILES)}
     try:
         text = index.read_text(encoding="utf-8")
