@@ -26,6 +26,8 @@ from .conftest import in_ci
 from .helpers import ROOT
 from .test_grading import answer_cell, auto_ids, perfect, student
 
+pytestmark = pytest.mark.slow  # grades real submissions in the sandbox
+
 REFERENCE = ROOT / "exercises" / "reference" / "01-background.ipynb"
 MANIFESTS = ROOT / "deploy" / "k8s"
 

@@ -92,6 +92,7 @@ def snapshot() -> dict[str, bytes]:
     return {str(p): p.read_bytes() for p in sorted((ROOT / "exercises").rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_variant_names_are_checked_and_the_public_exercises_are_never_overwritten(tmp_path):
     before = snapshot()
     for args in (["--variant", "../x"], ["--variant", "public"], ["--variant", "ok", "--out", str(ROOT)],
