@@ -82,28 +82,47 @@ handouts: $(STUDENT_STAMP)
 UV_VERSION = 0.13.9
 UV = .cache/uv/bin/uv
 UV_COMPILE = $(UV) pip compile --universal --python-version 3.10 --fork-strategy fewest \
-             --custom-compile-command "make lock" --quiet
+             --excludes requirements-excludes.txt --custom-compile-command "make lock" --quiet
+# Each lock is compiled into .cache/lock/ (starting from the committed pins, which uv keeps where they still fit)
+# and copied over only when it changed, so an unchanged lock keeps its time stamp and nothing is reinstalled.
 lock:
 	@[ -x $(UV) ] || { $(PYTHON) -m venv .cache/uv && .cache/uv/bin/python -m pip install --quiet uv==$(UV_VERSION); }
-	$(UV_COMPILE) requirements.in -o requirements.txt
-	$(UV_COMPILE) requirements-test.in -o requirements-test.txt
+	@mkdir -p .cache/lock
+	@for name in requirements requirements-test; do \
+	  cp $$name.txt .cache/lock/$$name.txt 2>/dev/null || true; \
+	  $(UV_COMPILE) $$name.in -o .cache/lock/$$name.txt || exit 1; \
+	  if cmp -s .cache/lock/$$name.txt $$name.txt; then echo "$$name.txt is up to date"; \
+	  else cp .cache/lock/$$name.txt $$name.txt; echo "wrote $$name.txt"; fi; \
+	done
 	PYTHONPATH=src $(PYTHON) -m trotsky1940.authoring.lock --lock requirements.txt --out environment.yml
 
 venv: $(STUDENT_STAMP)
 venv-test: $(TEST_STAMP)
 
+# Installs go through uv (pinned; bootstrapped with pip into .cache/uv the first time), which installs the whole
+# lock in seconds and reuses its download cache (~/.cache/uv) across checkouts. `make lab INSTALLER=pip` uses pip
+# instead; so does any failure to get or run uv (a mirror only pip is set up for, say): slower, the same pins
+# (--no-deps: each lock is complete). requirements-excludes.txt names what is kept out of the locks, and why.
+INSTALLER ?= uv
+define install
+	@if [ "$(INSTALLER)" = uv ] && { [ -x $(UV) ] || { $(PYTHON) -m venv .cache/uv && \
+	     .cache/uv/bin/python -m pip install --quiet uv==$(UV_VERSION); } >/dev/null 2>&1; } && \
+	   $(UV) pip install --quiet --python $(BIN)/python --excludes requirements-excludes.txt $(1); then \
+	  echo "installed $(1) (uv)"; \
+	else echo "installing $(1) with pip"; $(BIN)/python -m pip install --quiet --no-deps $(1); fi
+endef
+
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed; found " + sys.version.split()[0])'
 	@$(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV). On Debian/Ubuntu: sudo apt-get install python3-venv"; rm -rf $(VENV); exit 1; }
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STUDENT_STAMP): requirements.txt pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps --editable .
+$(STUDENT_STAMP): requirements.txt requirements-excludes.txt pyproject.toml | $(VENV)/bin/python
+	$(call install,-r requirements.txt)
+	$(call install,--no-deps --editable .)
 	@touch $@
 
 $(TEST_STAMP): requirements-test.txt $(STUDENT_STAMP)
-	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	$(call install,-r requirements-test.txt)
 	@touch $@
 
 test: lint notebooks exercises unit
@@ -111,13 +130,17 @@ test: lint notebooks exercises unit
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks notebooks exercises
 
+# The unit tests run in WORKERS pytest-xdist processes: most of their time is spent waiting on kernels, servers,
+# sandboxes and Chromium, so 3 workers keep 2 cores busy. Tests that share a costly fixture stay in one worker
+# (--dist loadgroup; see tests/conftest.py). `make unit WORKERS=0` runs them in this process, one at a time.
+WORKERS ?= 3
 unit: $(TEST_STAMP)
-	$(BIN)/python -m pytest --durations=15
+	$(BIN)/python -m pytest --durations=15 --numprocesses=$(WORKERS) --dist=loadgroup
 
 # The edit loop: lint and the unit tests that start no server, kernel or browser (under a minute).
 quick: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks notebooks exercises
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow and not browser"
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow and not browser" --numprocesses=2
 
 # Narrative notebooks: lax (errors, plus cells tagged nbval-check-output). Both nbval runs go through tests/offline
 # (a network namespace with only loopback): each notebook runs once per `make test`, and that run proves it works

@@ -1,9 +1,16 @@
-"""Shared fixtures: the validated data set, a scratch copy of data/, and the browser policy."""
+"""Shared fixtures: the validated data set, a scratch copy of data/, the browser policy, and the two static sites
+(built once per test run, however many pytest-xdist workers run it)."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -58,3 +65,139 @@ def data_copy(tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(ROOT / "data", target)
     return target
+
+
+# ------------------------------------------------------------------------------------------------
+# work done once per test run, shared by the workers
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group tests for pytest-xdist's ``--dist loadgroup``: tests marked ``sandbox`` (they grade in the sandbox)
+    all go to one worker, one after another, as they check the machine for leftovers and use tight time limits.
+    Other tests that use a fixture marked with helpers.one_worker go to one worker per fixture and values of the
+    parametrized fixtures it takes. The rest are spread one by one. Long groups are handed out first."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if item.get_closest_marker("sandbox"):
+            item.add_marker(pytest.mark.xdist_group("sandbox"))
+            continue
+        if info is None:  # not a test function
+            continue
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        groups = []
+        for name, definitions in sorted(info.name2fixturedefs.items()):
+            definition = definitions[-1]
+            if getattr(definition.func, "_t40_one_worker", False):
+                values = [f"{arg}={params[arg]}" for arg in definition.argnames if arg in params]
+                groups.append(f"{item.module.__name__}.{name}[{','.join(values)}]")
+        if groups:
+            item.add_marker(pytest.mark.xdist_group("+".join(groups)))
+    # Longest first (the sandbox group, then modules with slow tests), each module kept in one piece and in its
+    # own order, so that no long group starts last while the other workers sit idle.
+    def rank(item: pytest.Item) -> int:
+        return 0 if item.get_closest_marker("sandbox") else 1 if item.get_closest_marker("slow") else 2
+
+    modules: dict[str, int] = {}
+    for item in items:
+        modules[item.nodeid.split("::")[0]] = min(modules.get(item.nodeid.split("::")[0], 2), rank(item))
+    items.sort(key=lambda item: modules[item.nodeid.split("::")[0]])
+
+
+def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder that ``build`` fills once per test run: under pytest-xdist the first worker to ask builds it (the
+    others wait on a lock file and reuse it); without xdist it is this process's own. A failed build is not kept,
+    so each test that needs it reports the failure."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        target = tmp_path_factory.mktemp(name)
+        build(target)
+        return target
+    shared = tmp_path_factory.getbasetemp().parent  # the run's folder, common to the workers
+    target, done = shared / name, shared / f"{name}.done"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir()
+            build(target)
+            done.touch()
+    return target
+
+
+LOWER_PRIORITY = 10  # the nice value of a worker once it runs a test outside the sandbox group
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Under pytest-xdist, a worker lowers its CPU priority (nice 10, inherited by the servers, kernels and
+    browsers it starts from then on) before its first test outside the sandbox group. The sandbox tests, first
+    in the queue, keep the normal priority: their per-cell time limits (8 s in some) measure a student's code,
+    and must not run out because a browser test in another worker took the CPU. The other tests wait on
+    things with generous time-outs, and fill the time the sandbox tests leave."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    current = os.getpriority(os.PRIO_PROCESS, 0)
+    if item.get_closest_marker("sandbox"):
+        if current > 0 and os.geteuid() == 0:  # only root may raise a priority again (CI runs as root)
+            os.setpriority(os.PRIO_PROCESS, 0, 0)
+    elif current < LOWER_PRIORITY:
+        os.setpriority(os.PRIO_PROCESS, 0, LOWER_PRIORITY)
+
+
+# ------------------------------------------------------------------------------------------------
+# the static sites of `make html`
+
+
+@dataclass
+class Sites:
+    student: Path
+    teacher: Path
+    chapters_before: dict[str, str]
+
+
+def build_site(out: Path, *options: str) -> subprocess.CompletedProcess:
+    """``python -m trotsky1940 build-site --out OUT OPTIONS`` from the checkout."""
+    return subprocess.run([sys.executable, "-m", "trotsky1940", "build-site", "--out", str(out), *options], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+
+
+def chapter_hashes() -> dict[str, str]:
+    """The SHA-256 of each chapter notebook: building the sites must not change them."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((ROOT / "notebooks").glob("*.ipynb"))}
+
+
+def _build_sites(base: Path) -> None:
+    (base / "chapters-before.txt").write_text("\n".join(f"{k} {v}" for k, v in chapter_hashes().items()))
+    # The student site is built over an earlier build (marker file) that still holds a teacher page: it must go.
+    from trotsky1940.authoring import site as site_module
+
+    student = base / "site"
+    (student / "teachers").mkdir(parents=True)
+    (student / site_module.MARKER).write_text("an earlier build\n", encoding="utf-8")
+    (student / "teachers" / "guide.html").write_text("stale teacher page", encoding="utf-8")
+    for out, options in ((student, ()), (base / "site-teachers", ("--audience", "teacher"))):
+        result = build_site(out, *options)
+        assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="session")
+def sites(tmp_path_factory) -> Sites:
+    """The student and the teacher site, built once per test run (tests/test_site.py, tests/browser/)."""
+    if not shutil.which("npm") and not in_ci():
+        pytest.skip("make html copies the widget renderer from the npm registry: install npm (Debian: apt-get "
+                    "install npm) to test the static site")
+    base = once_per_run(tmp_path_factory, "sites", _build_sites)
+    before = dict(line.split(" ", 1) for line in (base / "chapters-before.txt").read_text().splitlines())
+    return Sites(student=base / "site", teacher=base / "site-teachers", chapters_before=before)
+
+
+@pytest.fixture(scope="session")
+def site(sites) -> Path:
+    """The student site (the one to publish)."""
+    return sites.student
+
+
+@pytest.fixture(scope="session")
+def teacher_site(sites) -> Path:
+    """The teacher site (never to publish)."""
+    return sites.teacher

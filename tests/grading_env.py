@@ -10,6 +10,8 @@ When the tests already run as an ordinary user, that user and this interpreter a
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import hashlib
 import os
 import pwd
@@ -69,29 +71,25 @@ def _run(command: list[str], **kwargs) -> None:
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
 
 
-def ordinary_runner() -> Runner:
-    """The ordinary-user identity (built on first use when running as root). Raises RuntimeError with the
-    reason when it cannot be made."""
-    if os.geteuid() != 0:
-        home = Path(os.environ.get("HOME", "/tmp"))
-        return Runner(pwd.getpwuid(os.geteuid()).pw_name, sys.executable, ROOT, os.geteuid(), home)
-    if not shutil.which("useradd"):
-        raise RuntimeError("useradd is missing")
-    try:
-        entry = pwd.getpwnam(USER)
-    except KeyError:
-        _run(["useradd", "--create-home", "--shell", "/bin/sh", USER])
-        entry = pwd.getpwnam(USER)
-    system_python = "/usr/bin/python3"
-    if not Path(system_python).exists():
-        raise RuntimeError("/usr/bin/python3 is missing (apt-get install python3 python3-venv)")
-    pins = (ROOT / "requirements.txt").read_bytes() + (ROOT / "pyproject.toml").read_bytes()
-    place = BASE / hashlib.sha256(pins).hexdigest()[:12]
+def _install(venv: Path, *args: str) -> None:
+    """Install into ``venv`` as `make` does: with the uv it bootstrapped (.cache/uv), reusing its download cache,
+    leaving out requirements-excludes.txt; else with pip, without dependencies (the lock is complete)."""
+    uv = ROOT / ".cache" / "uv" / "bin" / "uv"
+    if uv.exists():
+        try:
+            _run([str(uv), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
+                  "--excludes", str(ROOT / "requirements-excludes.txt"), *args], timeout=1200)
+            return
+        except RuntimeError:
+            pass
+    _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
+          *args], timeout=1200)
+
+
+def _prepare(place: Path, system_python: str) -> None:
+    """Copy the package, data and exercises into ``place/repo`` and make ``place/venv`` when it is missing."""
     venv, repo = place / "venv", place / "repo"
-    BASE.mkdir(mode=0o755, exist_ok=True)
-    os.chmod(BASE, 0o755)
-    place.mkdir(mode=0o755, exist_ok=True)
-    # the package, data and exercises are copied afresh every run (fast), so the user grades with this code
+    # the package, data and exercises are copied afresh every test run (fast), so the user grades with this code
     fresh = place / "repo.new"
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.mkdir()
@@ -114,9 +112,8 @@ def ordinary_runner() -> Runner:
         fresh.rename(repo)
         shutil.rmtree(venv, ignore_errors=True)
         _run([system_python, "-m", "venv", str(venv)], timeout=300)
-        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        _run([*pip, "-r", str(repo / "requirements.txt")], timeout=1200)
-        _run([*pip, "--no-deps", "--editable", str(repo)], timeout=600)
+        _install(venv, "-r", str(repo / "requirements.txt"))
+        _install(venv, "--no-deps", "--editable", str(repo))
         stamp.touch()
     for folder, dirs, files in os.walk(place):
         for name in dirs:
@@ -125,4 +122,40 @@ def ordinary_runner() -> Runner:
             path = os.path.join(folder, name)
             if not os.path.islink(path):
                 os.chmod(path, os.stat(path).st_mode | 0o444)
-    return Runner(USER, str(venv / "bin" / "python"), repo, entry.pw_uid, Path(entry.pw_dir))
+
+
+def this_run() -> str:
+    """An id shared by every process of this test run: pytest-xdist's run id in its workers, else this PID."""
+    return os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid-{os.getpid()}"
+
+
+@functools.cache
+def ordinary_runner() -> Runner:
+    """The ordinary-user identity (built on first use when running as root). Raises RuntimeError with the
+    reason when it cannot be made. Test workers running at once take turns (a lock file), and the code is
+    copied once per test run, never under a worker that is grading with it."""
+    if os.geteuid() != 0:
+        home = Path(os.environ.get("HOME", "/tmp"))
+        return Runner(pwd.getpwuid(os.geteuid()).pw_name, sys.executable, ROOT, os.geteuid(), home)
+    if not shutil.which("useradd"):
+        raise RuntimeError("useradd is missing")
+    system_python = "/usr/bin/python3"
+    if not Path(system_python).exists():
+        raise RuntimeError("/usr/bin/python3 is missing (apt-get install python3 python3-venv)")
+    pins = (ROOT / "requirements.txt").read_bytes() + (ROOT / "pyproject.toml").read_bytes()
+    place = BASE / hashlib.sha256(pins).hexdigest()[:12]
+    BASE.mkdir(mode=0o755, exist_ok=True)
+    os.chmod(BASE, 0o755)
+    place.mkdir(mode=0o755, exist_ok=True)
+    with open(BASE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            entry = pwd.getpwnam(USER)
+        except KeyError:
+            _run(["useradd", "--create-home", "--shell", "/bin/sh", USER])
+            entry = pwd.getpwnam(USER)
+        marker = place / ".this-run"
+        if not (marker.exists() and marker.read_text() == this_run()):
+            _prepare(place, system_python)
+            marker.write_text(this_run())
+    return Runner(USER, str(place / "venv" / "bin" / "python"), place / "repo", entry.pw_uid, Path(entry.pw_dir))

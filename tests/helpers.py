@@ -1,7 +1,10 @@
-"""Small helpers shared by the tests: free loopback ports, waiting for a server, stopping by PID."""
+"""Small helpers shared by the tests: free loopback ports, waiting for a server, stopping by PID, and breaking
+a scratch copy of data/ one cell at a time."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import signal
@@ -10,9 +13,22 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from trotsky1940 import data
+
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def one_worker(fixture_function):
+    """Mark a costly module-scoped fixture (under ``@pytest.fixture``): under pytest-xdist, every test that uses
+    it runs in the same worker, so it is made once (per value of the parametrized fixtures it takes) rather than
+    once in each worker. tests/conftest.py turns the mark into xdist groups."""
+    fixture_function._t40_one_worker = True
+    return fixture_function
 
 
 def free_port() -> int:
@@ -78,3 +94,44 @@ def wait_for_http(url: str, proc: subprocess.Popen, deadline_s: float) -> float:
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             time.sleep(0.2)
     raise TimeoutError(f"{url} did not answer within {deadline_s} s")
+
+
+# ------------------------------------------------------------------------------------------------
+# breaking a scratch copy of data/ (tests/test_data.py, tests/test_documents.py)
+
+
+def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """The header and the data rows of a CSV file."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    return rows[0], rows[1:]
+
+
+def write_rows(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    """Write a CSV file the way data/ stores them (UTF-8, LF line ends)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([header, *rows])
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def set_cell(folder: Path, file: str, index: int, column: str, value: str) -> tuple[str, int]:
+    """Set one cell of data row ``index`` (0-based) of ``folder/file``; return that row's id and its line number."""
+    header, rows = read_rows(folder / file)
+    rows[index][header.index(column)] = value
+    write_rows(folder / file, header, rows)
+    return rows[index][0], index + 2
+
+
+def expect_error(folder: Path, file: str, *, line: int | None, column: str | None, words: str,
+                 load: Callable[[Path], object] = data.load) -> data.DataError:
+    """Assert that ``load(folder)`` refuses the copy with a DataError that names ``file``, ``line`` and ``column``
+    (in that order, file first in the message) and contains ``words``; return the error."""
+    with pytest.raises(data.DataError) as info:
+        load(folder)
+    err = info.value
+    assert err.file == file, str(err)
+    assert err.line == line, str(err)
+    assert err.column == column, str(err)
+    assert words in str(err), str(err)
+    assert str(err).startswith(file), "the message must start with the file name"
+    return err

@@ -3,61 +3,20 @@ facts are present with the right values and hedges, and broken copies fail with 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from trotsky1940 import data
 
-from .helpers import ROOT
+from .helpers import ROOT, expect_error, read_rows, set_cell, write_rows
 
 DATA = ROOT / "data"
 TABLES_WITH_SOURCES = ("places", "people", "events", "disputes", "dispute_versions", "funeral")
-
-
-# ------------------------------------------------------------------------------------------------
-# helpers to break a copy of data/
-
-
-def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))
-    return rows[0], rows[1:]
-
-
-def write_rows(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
-
-
-def set_cell(folder: Path, file: str, index: int, column: str, value: str) -> tuple[str, int]:
-    """Set one cell of data row ``index`` (0-based); return that row's id and its line number."""
-    header, rows = read_rows(folder / file)
-    rows[index][header.index(column)] = value
-    write_rows(folder / file, header, rows)
-    return rows[index][0], index + 2
-
-
-def expect_error(folder: Path, file: str, *, line: int | None, column: str | None, words: str) -> data.DataError:
-    with pytest.raises(data.DataError) as info:
-        data.load(folder)
-    err = info.value
-    assert err.file == file, str(err)
-    assert err.line == line, str(err)
-    assert err.column == column, str(err)
-    assert words in str(err), str(err)
-    assert str(err).startswith(file), "the message must start with the file name"
-    return err
 
 
 # ------------------------------------------------------------------------------------------------

@@ -4,8 +4,6 @@ exercise cites exists."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from html.parser import HTMLParser
@@ -15,7 +13,8 @@ import pytest
 
 from trotsky1940 import data, documents
 
-from .helpers import ROOT
+from . import helpers
+from .helpers import ROOT, read_rows, write_rows
 
 DATA = ROOT / "data"
 FILE = "documents.csv"
@@ -25,36 +24,14 @@ FILE = "documents.csv"
 # helpers
 
 
-def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))
-    return rows[0], rows[1:]
-
-
-def write_rows(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows([header, *rows])
-    path.write_text(buffer.getvalue(), encoding="utf-8")
-
-
 def set_cell(folder: Path, index: int, column: str, value: str) -> tuple[str, int]:
     """Set one cell of data row ``index`` (0-based) of documents.csv; return the row's id and line number."""
-    header, rows = read_rows(folder / FILE)
-    rows[index][header.index(column)] = value
-    write_rows(folder / FILE, header, rows)
-    return rows[index][0], index + 2
+    return helpers.set_cell(folder, FILE, index, column, value)
 
 
 def expect_error(folder: Path, *, line: int, column: str, words: str) -> data.DataError:
-    with pytest.raises(data.DataError) as info:
-        documents.load(folder)
-    err = info.value
-    assert err.file == FILE, str(err)
-    assert err.line == line, str(err)
-    assert err.column == column, str(err)
-    assert words in str(err), str(err)
-    assert str(err).startswith(FILE), "the message must start with the file name"
-    return err
+    """Assert that documents.load refuses the copy, naming documents.csv, the line and the column."""
+    return helpers.expect_error(folder, FILE, line=line, column=column, words=words, load=documents.load)
 
 
 class Blockquotes(HTMLParser):

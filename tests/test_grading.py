@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import os
 import re
 import subprocess
 import sys
@@ -21,12 +22,12 @@ from trotsky1940.authoring.build_exercises import build_student, questions
 from trotsky1940.grading import core as grading
 from trotsky1940.grading import intake, nbval_plugin, sandbox
 
-from .helpers import ROOT
+from .helpers import ROOT, one_worker
 
 NAME = "01-background"
 REFERENCE = ROOT / "exercises" / "reference" / f"{NAME}.ipynb"
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 
 def reference():
@@ -192,6 +193,7 @@ def build_cases(folder: Path) -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
+@one_worker
 def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("submissions") / "class-7b"
     folder.mkdir()
@@ -368,3 +370,22 @@ def test_forged_result_records_are_ignored(tmp_path):
         "not json at all",
     ]))
     assert nbval_plugin.read_results(path, key) == [good]
+
+
+def test_the_sandbox_tests_share_one_worker(request):
+    """Under `make unit` (pytest-xdist, --dist=loadgroup) every test marked ``sandbox`` runs in one worker, one
+    after another: xdist names the group in the node id. If an upgrade of pytest or pytest-xdist stops that, this
+    fails, rather than letting grading runs overlap and trip the leftover checks and time limits."""
+    if not os.environ.get("PYTEST_XDIST_WORKER") or not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("only meaningful under pytest-xdist with --dist=loadgroup (make unit)")
+    assert request.node.nodeid.endswith("@sandbox"), request.node.nodeid
+
+
+def test_the_reference_gets_more_time_per_cell_than_a_submission():
+    """The reference runs first, in a cold kernel, beside the class's first kernels: a busy machine must not
+    stop a whole class over one slow chart. Submissions keep the limit the teacher set."""
+    from trotsky1940.grading import core
+
+    assert core.Settings(cell_timeout=8).cell_timeout_for(reference=False) == 8
+    assert core.Settings(cell_timeout=8).cell_timeout_for(reference=True) == 30
+    assert core.Settings(cell_timeout=60).cell_timeout_for(reference=True) == 120

@@ -92,6 +92,7 @@ def grade_command(folder: Path, out: Path, *extra: str) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_grade_prints_a_line_per_file_into_a_pipe_and_nothing_with_quiet(small_class, tmp_path):
     piped = subprocess.run(grade_command(small_class, tmp_path / "o1"), capture_output=True, text=True, timeout=300)
     assert piped.returncode == 1, piped.stderr
@@ -109,6 +110,7 @@ def test_grade_prints_a_line_per_file_into_a_pipe_and_nothing_with_quiet(small_c
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_grade_shows_a_live_bar_on_a_terminal(small_class, tmp_path):
     leader, follower = pty.openpty()
     proc = subprocess.Popen(grade_command(small_class, tmp_path / "o"), stdout=follower, stderr=follower,

@@ -27,9 +27,10 @@ import pytest
 
 from .conftest import in_ci
 from .grading_env import Runner, ordinary_runner, root_runner
+from .helpers import one_worker
 from .test_grading import answer_cell, auto_ids, perfect, points, student
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 NAME = "01-background"
 SECRET = "s3cr3t-teacher-token"
 SHM_KEY = 0x7440
@@ -302,6 +303,7 @@ answer_q1 = 1929
 
 # -- the main campaign ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
+@one_worker
 def campaign(who):
     place = workspace(who)
     folder = place / "class-9c"

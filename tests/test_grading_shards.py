@@ -23,10 +23,10 @@ import yaml
 from trotsky1940.grading.shards import Shard, ShardError
 
 from .conftest import in_ci
-from .helpers import ROOT
+from .helpers import ROOT, one_worker
 from .test_grading import answer_cell, auto_ids, perfect, student
 
-pytestmark = pytest.mark.slow  # grades real submissions in the sandbox
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]  # grades real submissions in the sandbox
 
 REFERENCE = ROOT / "exercises" / "reference" / "01-background.ipynb"
 MANIFESTS = ROOT / "deploy" / "k8s"
@@ -85,6 +85,7 @@ def pages(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
+@one_worker
 def sharded(tmp_path_factory):
     if not shutil.which("bwrap"):
         if in_ci():

@@ -23,9 +23,10 @@ import pytest
 
 from trotsky1940.grading import marking
 
+from .helpers import one_worker
 from .test_grading import NAME, REFERENCE, answer_cell, auto_ids, check_cell, perfect, points, reference, student
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 OTHER = REFERENCE.parent / "02-the-two-attempts.ipynb"
 REFLECTION = "q7"
@@ -93,6 +94,7 @@ def moodle_member(name: str, participant: int) -> str:
 
 
 @pytest.fixture(scope="module")
+@one_worker
 def moodle_class(tmp_path_factory):
     """A Moodle "Download all submissions" zip (folders per student), a roster, and the first run."""
     place = tmp_path_factory.mktemp("moodle")

@@ -5,14 +5,9 @@ keys); and `--out` is only deleted when it is a site the command built."""
 from __future__ import annotations
 
 import copy
-import hashlib
 import html
 import json
 import re
-import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -21,55 +16,10 @@ import pytest
 
 from trotsky1940.authoring import site as site_module
 
-from .conftest import in_ci
+from .conftest import build_site, chapter_hashes
 from .helpers import ROOT
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class Sites:
-    student: Path
-    teacher: Path
-    chapters_before: dict[str, str]
-
-
-def build_site(out: Path, *options: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "trotsky1940", "build-site", "--out", str(out), *options], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
-
-
-def chapter_hashes() -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((ROOT / "notebooks").glob("*.ipynb"))}
-
-
-@pytest.fixture(scope="module")
-def sites(tmp_path_factory) -> Sites:
-    if not shutil.which("npm") and not in_ci():
-        pytest.skip("make html copies the widget renderer from the npm registry: install npm (Debian: apt-get "
-                    "install npm) to test the static site")
-    base = tmp_path_factory.mktemp("sites")
-    before = chapter_hashes()
-    # The student site is built over an earlier build (marker file) that still holds a teacher page: it must go.
-    student = base / "site"
-    (student / "teachers").mkdir(parents=True)
-    (student / site_module.MARKER).write_text("an earlier build\n", encoding="utf-8")
-    (student / "teachers" / "guide.html").write_text("stale teacher page", encoding="utf-8")
-    for out, options in ((student, ()), (base / "site-teachers", ("--audience", "teacher"))):
-        result = build_site(out, *options)
-        assert result.returncode == 0, result.stderr
-    return Sites(student=student, teacher=base / "site-teachers", chapters_before=before)
-
-
-@pytest.fixture(scope="module")
-def site(sites) -> Path:
-    """The student site (the one to publish)."""
-    return sites.student
-
-
-@pytest.fixture(scope="module")
-def teacher_site(sites) -> Path:
-    return sites.teacher
 
 
 def pages(site: Path) -> list[Path]:

@@ -17,7 +17,7 @@ from trotsky1940.authoring import variants
 from trotsky1940.authoring.build_exercises import build_student, canonical_answers
 from trotsky1940.grading.exercise_format import questions
 
-from .helpers import ROOT
+from .helpers import ROOT, one_worker
 
 NAMES = sorted(p.stem for p in (ROOT / "exercises" / "reference").glob("*.ipynb"))
 
@@ -27,6 +27,7 @@ def public(name):
 
 
 @pytest.fixture(scope="module")
+@one_worker
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("private") / "9b"
     result = subprocess.run([sys.executable, "-m", "trotsky1940", "build-exercises", "--variant", "9b",
@@ -113,6 +114,7 @@ def test_shuffling_renames_the_letters_of_the_model_answer_only():
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_right_answers_to_a_variant_score_full_marks_against_it_and_are_refused_by_the_public_set(built, tmp_path):
     name = NAMES[0]
     made = nbformat.read(built / "exercises" / "reference" / f"{name}.ipynb", as_version=4)

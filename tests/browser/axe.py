@@ -4,6 +4,7 @@ and AA rules. ``npm pack`` fetches it once; its SHA-256 is checked, so a test ne
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import tarfile
@@ -29,7 +30,9 @@ def axe_source() -> str:
             with tarfile.open(next(Path(tmp).glob("axe-core-*.tgz"))) as archive:
                 archive.extractall(tmp, filter="data")
             CACHE.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(Path(tmp) / "package" / "axe.min.js", CACHE)
+            staged = CACHE.with_name(f".axe.min.js.{os.getpid()}")
+            shutil.copy(Path(tmp) / "package" / "axe.min.js", staged)
+            os.replace(staged, CACHE)  # in one step: a test worker reading it never sees half a file
     text = CACHE.read_bytes()
     digest = hashlib.sha256(text).hexdigest()
     if digest != AXE_SHA256:

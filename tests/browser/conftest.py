@@ -89,14 +89,14 @@ def page(browser, tmp_path: Path) -> Iterator[object]:
 def open_and_run_all(page, lab: Lab, notebook: str, timeout_ms: int = 90_000) -> None:
     """Open a notebook in Lab, wait for a connected idle kernel, then run all cells and wait until idle."""
     page.goto(lab.tree(notebook))
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=timeout_ms)
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=timeout_ms, polling=250)
     kernel_ready = """() => {
         const w = window.jupyterapp.shell.currentWidget;
         const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
         return k && k.connectionStatus === 'connected' && k.status === 'idle';
     }"""
     # The first kernel of a fresh environment (a CI clone) can take well over a minute on a busy machine.
-    page.wait_for_function(kernel_ready, timeout=max(timeout_ms, 240_000))
+    page.wait_for_function(kernel_ready, timeout=max(timeout_ms, 240_000), polling=250)
     # Start Run All without awaiting its promise: page.evaluate has no timeout, and the promise never settles
     # if Lab shows a dialog. The wait below, which has a timeout, decides.
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
@@ -107,7 +107,7 @@ def open_and_run_all(page, lab: Lab, notebook: str, timeout_ms: int = 90_000) ->
             return cells.length && cells.every(c => c.model.executionCount !== null)
                 && w.sessionContext.session.kernel.status === 'idle';
         }""",
-        timeout=timeout_ms,
+        timeout=timeout_ms, polling=250,  # every 250 ms, not every frame: a long wait costs no CPU
     )
 
 

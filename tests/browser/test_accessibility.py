@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ..test_site import pages, site, sites, teacher_site  # noqa: F401 - the fixtures that build the two sites
+from ..test_site import pages
 from .axe import AXE_VERSION, count, run_axe, summary
 from .conftest import ARTIFACTS, make_app, open_and_run_all
 from .test_site import offline_page, serving
@@ -25,12 +25,20 @@ def record(name: str, counts: dict[str, int]) -> None:
     (ARTIFACTS / f"axe-{name}.json").write_text(json.dumps({"axe-core": AXE_VERSION, "counts": counts}, indent=1))
 
 
+# Each site's pages are checked in PARTS interleaved slices (pages[part::PARTS]: together, every page once), so
+# that test workers can share them.
+PARTS = 3
+
+
+@pytest.mark.parametrize("part", range(PARTS))
 @pytest.mark.parametrize("which", ["site", "teacher_site"])
-def test_every_page_of_the_sites_passes_wcag_21_aa(which, request, browser):
+def test_every_page_of_the_sites_passes_wcag_21_aa(which, part, request, browser):
     built = request.getfixturevalue(which)
     counts, failures = {}, {}
+    mine = pages(built)[part::PARTS]
+    assert mine, f"{which} has fewer than {PARTS} pages"
     with serving(built) as base:
-        for path in pages(built):
+        for path in mine:
             rel = path.relative_to(built).as_posix()
             context, page = offline_page(browser, base)
             try:
@@ -43,7 +51,7 @@ def test_every_page_of_the_sites_passes_wcag_21_aa(which, request, browser):
             counts[rel] = count(violations)
             if violations:
                 failures[rel] = summary(violations)
-    record(which.replace("_", "-"), counts)
+    record(f"{which.replace('_', '-')}-{part + 1}-of-{PARTS}", counts)
     assert failures == {}, json.dumps(failures, indent=1)
 
 

@@ -25,7 +25,7 @@ def cell_index(tag: str) -> int:
 
 def wait_idle(page) -> None:
     page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
-                           " === 'idle'", timeout=60_000)
+                           " === 'idle'", timeout=60_000, polling=250)
 
 
 def cell(page, index: int):
@@ -44,16 +44,28 @@ def type_into(page, index: int, text: str) -> None:
     cell(page, index).wait_for_selector(".cm-content").click()
     page.keyboard.press("Control+a")
     page.keyboard.type(text)
+    before = execution_count(page, index)
     page.keyboard.press("Shift+Enter")
-    page.wait_for_timeout(300)
-    wait_idle(page)
+    wait_ran(page, index, before)
 
 
 def run(page, index: int) -> None:
     cell(page, index).wait_for_selector(".jp-InputArea-prompt").click()  # selects the cell (command mode)
+    before = execution_count(page, index)
     page.keyboard.press("Shift+Enter")
-    page.wait_for_timeout(300)
-    wait_idle(page)
+    wait_ran(page, index, before)
+
+
+def execution_count(page, index: int):
+    return page.evaluate("i => window.jupyterapp.shell.currentWidget.content.widgets[i].model.executionCount", index)
+
+
+def wait_ran(page, index: int, before) -> None:
+    """Wait until cell ``index`` has run again (a new execution count: its outputs are in) and the kernel is idle."""
+    page.wait_for_function("([i, before]) => { const w = window.jupyterapp.shell.currentWidget;"
+                           " const n = w.content.widgets[i].model.executionCount;"
+                           " return n !== null && n !== before && w.sessionContext.session.kernel.status === 'idle'; }",
+                           arg=[index, before], timeout=60_000, polling=100)
 
 
 def output(page, index: int) -> str:
@@ -76,13 +88,13 @@ def test_slips_get_one_friendly_line_in_jupyterlab(lab, browser, size):
     try:
         # a workspace of its own, so that the tabs left open here are not restored in other tests' pages
         page.goto(f"{lab.url}/lab/workspaces/t40-exercise-{size[0]}/tree/{served}?token={lab.token}")
-        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=90_000)
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=90_000, polling=250)
         # Lab may restore the tabs of an earlier visit: make this notebook the current one
         page.evaluate("p => { window.jupyterapp.commands.execute('docmanager:open', {path: p}); }", served)
         page.wait_for_function("p => { const w = window.jupyterapp.shell.currentWidget;"
                                " const k = w && w.context && w.context.path === p && w.sessionContext.session &&"
                                " w.sessionContext.session.kernel; return k && k.status === 'idle'; }",
-                               arg=served, timeout=90_000)
+                               arg=served, timeout=90_000, polling=250)
         setup, letter_answer, letter_check = cell_index("setup"), cell_index(f"answer:{letter_q}"), cell_index(
             f"check:{letter_q}")
         # the first cell skipped: the check says to run it, in one line

@@ -11,6 +11,7 @@ import io
 
 import pytest
 
+from ..helpers import one_worker
 from ..test_grading_marking import HOSTILE, STUDENTS, write_results
 from .conftest import make_app, screenshot
 
@@ -23,6 +24,7 @@ def results(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+@one_worker
 def marking_url(results, tmp_path_factory):
     with make_app("mark", f"RESULTS={results}", log_path=tmp_path_factory.mktemp("voila") / "voila.log") as url:
         yield url
@@ -95,11 +97,12 @@ def test_mark_two_students_from_the_keyboard(marking_url, results, page):
     wait_text(page, ".t40-mark-progress", "1 of 3 marked")
     wait_text(page, ".t40-mark-student", "Student: Ben Bell")
     page.wait_for_function("() => document.activeElement.classList.contains('t40-mark-level-0')", timeout=15_000)
-    assert "Saved: level 2 for Ann Archer." in text(page, ".t40-mark-message")
+    wait_text(page, ".t40-mark-message", "Saved: level 2 for Ann Archer.")  # widget updates arrive one by one
     screenshot(page, "marking-1366x768-after-save")
 
     # Ben's reflection holds HTML and a script: it must show as the characters he typed.
     reflection = page.locator(".t40-mark-reflection-text").first
+    wait_text(page, ".t40-mark-reflection-text", HOSTILE.strip().splitlines()[0])
     assert reflection.inner_text().strip() == HOSTILE.strip()
     assert page.locator(".t40-mark-reflection script, .t40-mark-reflection img, .t40-mark-reflection b").count() == 0
     assert dialogs == []
@@ -118,7 +121,7 @@ def test_mark_two_students_from_the_keyboard(marking_url, results, page):
     page.keyboard.press("Space")
     wait_text(page, ".t40-mark-progress", "2 of 3 marked")
     wait_text(page, ".t40-mark-student", "Reflection 3 of 3")
-    assert "(no answer)" in text(page, ".t40-mark-reflection")
+    wait_text(page, ".t40-mark-reflection", "(no answer)")
 
     rows = {r["submission"]: r for r in marks_on_disk(results)}
     assert set(rows) == {STUDENTS[0]["submission"], STUDENTS[1]["submission"]}

@@ -8,6 +8,7 @@ import pytest
 
 from trotsky1940 import data
 
+from ..helpers import one_worker
 from .conftest import make_app, screenshot
 from .test_site import explorer_state, offline_page
 
@@ -17,6 +18,7 @@ SIZES = ((1920, 1080), (1366, 768), (1280, 720))
 
 
 @pytest.fixture(scope="module")
+@one_worker
 def voila_url():
     with make_app("present") as url:
         yield url

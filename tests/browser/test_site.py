@@ -14,7 +14,6 @@ import pytest
 from trotsky1940 import data
 
 from ..helpers import free_port, stop_group, wait_for_http
-from ..test_site import site, sites, teacher_site  # noqa: F401 - the fixtures that build the two sites
 from .conftest import ARTIFACTS, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -37,13 +36,13 @@ def serving(folder: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def served(site):  # noqa: F811
+def served(site):
     with serving(site) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def served_teachers(teacher_site):  # noqa: F811
+def served_teachers(teacher_site):
     with serving(teacher_site) as url:
         yield url
 

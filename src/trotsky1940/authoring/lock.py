@@ -93,8 +93,14 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, LockProblem) as exc:
         print(f"lock: {exc}", file=sys.stderr)
         return 2
-    Path(args.out).write_text(text, encoding="utf-8")
-    print(f"wrote {args.out} from {args.lock} ({text.count(chr(10) + '      - ')} pins, Python {PYTHON})")
+    out = Path(args.out)
+    pins = f"{text.count(chr(10) + '      - ')} pins, Python {PYTHON}"
+    if out.is_file() and out.read_text(encoding="utf-8") == text:
+        # an unchanged file keeps its time stamp, so make does not reinstall anything
+        print(f"{args.out} is up to date with {args.lock} ({pins})")
+        return 0
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {args.out} from {args.lock} ({pins})")
     return 0
 
 

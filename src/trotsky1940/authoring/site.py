@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import os
 import posixpath
 import re
 import shutil
@@ -183,13 +184,22 @@ def safe_extract(archive: tarfile.TarFile, dest: Path) -> None:
 
 
 def widget_assets(root: Path, static: Path) -> bool:
-    """Copy the html-manager and require.js into ``static``; False when they cannot be had (use the CDN)."""
+    """Copy the html-manager and require.js into ``static``; False when they cannot be had (use the CDN).
+
+    The first build fetches them with ``npm pack`` into ``.cache/widgets``. The fetch is staged in a folder of its
+    own and moved into place in one rename, so two builds at once (two test workers, two terminals) never see or
+    delete each other's half-made copy."""
     cache = root / ".cache" / "widgets"
     manager, requirejs = cache / "html-manager", cache / "require.js"
-    if not (manager / "embed-amd.js").exists() or not requirejs.exists():
+
+    def ready() -> bool:
+        return (manager / "embed-amd.js").exists() and requirejs.exists()
+
+    if not ready():
         if not shutil.which("npm"):
             return False
-        with tempfile.TemporaryDirectory() as tmp:
+        cache.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=cache, prefix=".fetch-") as tmp:
             packed = subprocess.run(["npm", "pack", HTML_MANAGER, REQUIREJS, "--silent"], cwd=tmp,
                                     capture_output=True, text=True, timeout=300)
             if packed.returncode != 0:
@@ -197,11 +207,18 @@ def widget_assets(root: Path, static: Path) -> bool:
             for tgz in Path(tmp).glob("*.tgz"):
                 with tarfile.open(tgz) as archive:
                     safe_extract(archive, Path(tmp) / "unpacked" / tgz.stem)
-            shutil.rmtree(manager, ignore_errors=True)
-            cache.mkdir(parents=True, exist_ok=True)
-            unpacked = Path(tmp) / "unpacked"
-            shutil.copytree(next(unpacked.glob("jupyter-widgets-html-manager-*")) / "package" / "dist", manager)
-            shutil.copy(next(unpacked.glob("requirejs-*")) / "package" / "require.js", requirejs)
+            unpacked, stage = Path(tmp) / "unpacked", Path(tmp) / "stage"
+            stage.mkdir()
+            shutil.copytree(next(unpacked.glob("jupyter-widgets-html-manager-*")) / "package" / "dist",
+                            stage / "html-manager")
+            shutil.copy(next(unpacked.glob("requirejs-*")) / "package" / "require.js", stage / "require.js")
+            os.replace(stage / "require.js", requirejs)
+            if manager.exists() and not (manager / "embed-amd.js").exists():
+                shutil.rmtree(manager, ignore_errors=True)  # a half-made copy from an interrupted older build
+            try:
+                os.rename(stage / "html-manager", manager)
+            except OSError:
+                pass  # another build moved its copy in first: the same pinned files
     shutil.copytree(manager, static / "html-manager", dirs_exist_ok=True)
     shutil.copy(requirejs, static / "require.js")
     return True

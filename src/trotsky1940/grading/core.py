@@ -146,6 +146,13 @@ class Settings:
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
     warm_kernels: int = 2  # kernels each worker keeps started ahead (0: each starts when its submission comes)
 
+    def cell_timeout_for(self, reference: bool) -> int:
+        """The per-cell time limit for one run: the set one for a submission. The reference (the teacher's own
+        notebook, run first, in a cold kernel, while the first kernels of the class start) gets twice that and
+        at least 30 s, so that a busy machine does not stop a whole class; a reference that needs even more
+        still stops the run, and says so."""
+        return max(2 * self.cell_timeout, 30) if reference else self.cell_timeout
+
 
 def _mkdir(path: Path, mode: int, uid: int | None = None) -> Path:
     """A new folder (never an existing one, never through a link), owned by ``uid`` when given."""
@@ -536,7 +543,8 @@ class Grader:
         _write_new(job / f"{self.name}.ipynb", nbformat.writes(notebook), 0o600, slot.nbval_uid)
         key = secrets.token_hex(32)  # the records are signed with it
         jobs_root = sandbox.JOBS_ROOT if self.caps.sandbox else str(slot.jobs)
-        args = [f"--nbval-cell-timeout={self.settings.cell_timeout}", "--nbval-kernel-startup-timeout=60",
+        cell_timeout = self.settings.cell_timeout_for(reference=notebook is self.reference)
+        args = [f"--nbval-cell-timeout={cell_timeout}", "--nbval-kernel-startup-timeout=60",
                 "--nbval", "--nbval-sanitize-with", f"{jobs_root}/sanitize.cfg",
                 f"--t40-results={inside_j}/results.jsonl", "--t40-unlink", f"--t40-kernel={inside_j}/kernel-info.json",
                 "--rootdir", inside_j, "-c", os.devnull, f"{inside_j}/{self.name}.ipynb"]
