@@ -130,11 +130,11 @@ test: lint notebooks exercises unit
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks notebooks exercises
 
-# The unit tests run in this process, one at a time (WORKERS=0), by default. `make unit WORKERS=3` runs them in 3
-# pytest-xdist processes (--dist loadgroup: the sandbox tests stay in one worker, costly fixtures are made once;
-# see tests/conftest.py): 534 s instead of 737 s here, but a fresh-clone run once saw the red-team campaign fail
-# under that load, so it is not yet the default.
-WORKERS ?= 0
+# The unit tests run in 2 pytest-xdist workers (WORKERS=2, one per core of a CI machine): --dist loadgroup keeps
+# the sandbox tests in one worker, one after another, and makes costly fixtures once (see tests/conftest.py and
+# CONTRIBUTING.md). `make unit WORKERS=0` runs them in this one process. benchmarks/bench_suite.py measures each
+# phase of `make test` in wall and CPU time.
+WORKERS ?= 2
 unit: $(TEST_STAMP)
 	$(BIN)/python -m pytest --durations=15 --numprocesses=$(WORKERS) --dist=loadgroup
 

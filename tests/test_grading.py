@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -389,3 +390,33 @@ def test_the_reference_gets_more_time_per_cell_than_a_submission():
     assert core.Settings(cell_timeout=8).cell_timeout_for(reference=False) == 8
     assert core.Settings(cell_timeout=8).cell_timeout_for(reference=True) == 30
     assert core.Settings(cell_timeout=60).cell_timeout_for(reference=True) == 120
+
+
+def test_no_kernel_is_started_that_no_submission_needs(tmp_path, monkeypatch):
+    """One submission, two workers: the reference and the submission need two kernels, and the warm pool starts
+    no more, even when a slot is slow to start its first kernel while the reference already runs (the case
+    that used to start a third). Counted from the grader's own kernel starts."""
+    path = tmp_path / "one.ipynb"
+    nbformat.write(perfect(), path)
+    started: list[int] = []
+    prepare = grading.Grader._prepare
+
+    def slow_second_slot(self, slot):
+        index = self._slots.index(slot)
+        started.append(index)
+        if index == 1 and started.count(1) == 1:
+            time.sleep(2)  # slot 1's first kernel comes late: the reference (in slot 0) runs meanwhile
+        return prepare(self, slot)
+
+    monkeypatch.setattr(grading.Grader, "_prepare", slow_second_slot)
+    grader = grading.Grader(REFERENCE, grading.Settings(workers=2, use_sandbox=False))
+    try:
+        items = intake.collect([path])
+        grader.expect(len(items))
+        reference_run = grader.start_reference_check()
+        results = grader.grade(items)
+        grader.reference_verdict(reference_run)
+    finally:
+        grader.close()
+    assert [r.status for r in results] == ["graded"]
+    assert sorted(started) == [0, 1], started  # one kernel per slot: the reference's and the submission's

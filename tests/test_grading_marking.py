@@ -7,18 +7,32 @@ import csv
 import io
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import ipywidgets as widgets
 import pytest
 
-from trotsky1940.grading import marking, report
+from trotsky1940.grading import marking, marks, report
 
 from .helpers import ROOT
 
 GUIDE = ROOT / "teachers" / "guide.md"
 EXERCISES = ("01-background", "02-the-two-attempts", "03-the-attack", "04-aftermath")
 HOSTILE = "<script>alert('x')</script> <b>9 January</b> <img src=x onerror=alert(1)> & **not bold**"
+
+
+def test_a_grading_run_imports_neither_the_marking_app_nor_pytest():
+    """The grader reads marks (trotsky1940.grading.marks) and signed cell results (.records) without importing
+    the marking app's ipywidgets and IPython, or pytest, which only its nbval sandbox needs: a third and a fifth
+    of a second of CPU time at every start of `grade`."""
+    code = ("import sys; import trotsky1940.__main__, trotsky1940.grading.cli; "
+            "print(sorted(m for m in ('ipywidgets', 'IPython', 'pytest', 'nbval') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    assert marking.read_marks is marks.read_marks and marking.MarksError is marks.MarksError  # one API
 
 
 # -- the rubric ---------------------------------------------------------------------------------------------

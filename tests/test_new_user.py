@@ -1,14 +1,19 @@
-"""A first-time user's path, end to end: clone the repository (its committed HEAD: commit before running this),
-follow the README's two commands, and run every notebook and exercise from the clone with no network (the
-nbval runs of `make notebooks` and `make exercises` go through tests/offline, so each notebook runs once).
+"""A first-time user's path, end to end: clone the repository (its committed HEAD: commit before running this)
+and follow the README's commands from nothing.
 
-`make lab` runs for real (it creates the environment from scratch and must answer within 90 s). Of
-`make test`, the clone runs the parts that check the new environment (ruff, nbval over the notebooks and the
-exercise references) rather than the whole suite again, which would run this test inside itself.
+`make lab` runs for real: it creates the environment from scratch and must answer within 90 s, and what it
+installed must be exactly the student lock (the lock reproduces the environment). `make lint`, the first step of
+`make test`, then installs the test environment on top, which must be exactly the test lock. The teacher
+notebooks run from the clone with no network.
+
+The narrative notebooks and the exercise references are not run again here: `make test` runs each of them once,
+offline (`make notebooks`, `make exercises`), in an environment that test_environment.py proves is the same lock
+this fresh one is proved to be. Running the whole `make test` in the clone would run this test inside itself.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -16,6 +21,8 @@ import subprocess
 import sys
 
 import pytest
+
+from trotsky1940.authoring import lock
 
 from .helpers import ROOT, free_port, stop_group, wait_for_status
 from .test_notebooks import offline_prefix
@@ -49,16 +56,35 @@ def test_new_user_follows_the_readme(tmp_path):
     assert (clone / ".venv" / "bin" / "jupyter").exists()
     assert subprocess.run(["make", "-q", "venv"], cwd=clone, env=env).returncode == 0, "a second make lab reinstalls"
 
-    # 2. make test, the parts that check the fresh environment: ruff, and nbval over the notebooks and the exercise
-    #    references, which `make` runs through tests/offline (no network): every one of them runs once, offline
-    result = run(["make", "--no-print-directory", "lint", "notebooks", "exercises"], cwd=clone, env=env)
-    # (under CI=true, tests/offline fails the run when it cannot make a network namespace)
-    assert "running with the network" not in result.stderr or offline_prefix() is None
-
-    # 3. the teacher notebooks too run from the clone with no network
     python = str(clone / ".venv" / "bin" / "python")
+    assert installed(python) == locked(clone / "requirements.txt", python), "make lab did not install the lock"
+
+    # 2. make test's first step, in the clone: ruff, after installing the test environment, which is the test lock
+    run(["make", "--no-print-directory", "lint"], cwd=clone, env=env)
+    assert installed(python) == locked(clone / "requirements-test.txt", python), "make lint did not install the lock"
+
+    # 3. the teacher notebooks run from the clone with no network (under CI=true, tests/offline fails the run
+    #    when it cannot make a network namespace)
     notebooks = sorted(str(p.relative_to(clone)) for p in (clone / "teachers").glob("*.ipynb"))
     command = f"{python} -m trotsky1940 execute {' '.join(notebooks)}"
     result = run([str(clone / "tests" / "offline"), "sh", "-c", command], cwd=clone, env=env)
     assert result.stdout.count(": ran in") == len(notebooks) >= 2
+    assert "running with the network" not in result.stderr or offline_prefix() is None
     assert sys.executable not in result.stdout
+
+
+def installed(python: str) -> dict[str, str]:
+    """Every distribution in the environment of ``python``, by normalised name, but pip and the package itself."""
+    code = ("import importlib.metadata as m, json; "
+            "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))")
+    found = json.loads(run([python, "-c", code], cwd=ROOT).stdout)
+    return {lock.normalise(name): version for name, version in found.items()
+            if lock.normalise(name) not in ("pip", "setuptools", "wheel", "trotsky1940")}
+
+
+def locked(path, python: str) -> dict[str, str]:
+    """What the lock file at ``path`` pins for the Python and platform of ``python``."""
+    code = "import json; from packaging.markers import default_environment as d; print(json.dumps(d()))"
+    markers = json.loads(run([python, "-c", code], cwd=ROOT).stdout)
+    return {p.name: p.version for p in lock.read_lock(path.read_text(encoding="utf-8"), path.name)
+            if lock.applies(p, markers)}

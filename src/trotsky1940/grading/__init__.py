@@ -14,10 +14,12 @@ Who runs what:
 | :mod:`~trotsky1940.grading.shards` | the grader (``--shard I/N``, ``grade merge``) | no: splits and joins results |
 | :mod:`~trotsky1940.grading.feedback` | the grader and the marking app | escapes what students wrote |
 | :mod:`~trotsky1940.grading.exports` | the grader and the marking app | no: Moodle and Canvas import files |
+| :mod:`~trotsky1940.grading.marks` | the grader and the marking app | no: the rubric and marks.csv |
 | :mod:`~trotsky1940.grading.marking` | ``teachers/mark-reflections.ipynb`` (``make mark``) | shows them as text |
 | :mod:`~trotsky1940.grading.exercise_format` | the grader and the exercise builder | no |
 | :mod:`~trotsky1940.grading.sandbox` | the grader process (builds the sandboxes) | no |
 | :mod:`~trotsky1940.grading.worker` | the nbval sandbox | receives the kernel's messages |
 | :mod:`~trotsky1940.grading.nbval_plugin` | the nbval sandbox | receives the kernel's messages |
+| :mod:`~trotsky1940.grading.records` | the nbval sandbox (signs) and the grader (reads) | no: signed cell results |
 | :mod:`~trotsky1940.grading.kernel` | the kernel sandbox | yes: it starts the student's kernel |
 """

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from .. import paths
-from . import core, gradebook, intake, marking, progress, report, shards, students
+from . import core, gradebook, intake, marks, progress, report, shards, students
 
 HELP = "grade submitted exercise notebooks against the teacher's reference notebook"
 EPILOG = """Examples:
@@ -129,9 +129,9 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     try:
         roster = students.read_roster(args.roster) if args.roster else None
-        given_marks = marking.read_marks(Path(args.marks)) if args.marks else {}
+        given_marks = marks.read_marks(Path(args.marks)) if args.marks else {}
         if args.marks and not Path(args.marks).is_file():
-            raise marking.MarksError(f"no marks file {args.marks}")
+            raise marks.MarksError(f"no marks file {args.marks}")
         previous = None if args.fresh else gradebook.load_state(out)  # --fresh: even a damaged one goes aside
         exercise = Path(args.reference).stem
         if previous is not None and previous.get("exercise") != exercise and not args.fresh:
@@ -141,7 +141,7 @@ def _run(args: argparse.Namespace) -> int:
                 "to move those results and their marks aside")
         if not args.fresh:
             gradebook.read_marks(out)  # a damaged marks.csv stops the run before anything is graded
-    except (students.RosterError, marking.MarksError, gradebook.StateError) as exc:
+    except (students.RosterError, marks.MarksError, gradebook.StateError) as exc:
         say(f"grade: {exc}", sys.stderr)
         return 2
     settings = core.Settings(cell_timeout=args.cell_timeout, submission_timeout=args.timeout,
@@ -237,8 +237,8 @@ def run_merge(args: argparse.Namespace) -> int:
         loaded, noticed = shards.load(folders)
         roster = students.read_roster(args.roster) if args.roster else None
         if args.marks and not Path(args.marks).is_file():
-            raise marking.MarksError(f"no marks file {args.marks}")
-        given = marking.read_marks(Path(args.marks)) if args.marks else {}
+            raise marks.MarksError(f"no marks file {args.marks}")
+        given = marks.read_marks(Path(args.marks)) if args.marks else {}
         previous = gradebook.load_state(out) if os.path.lexists(out / gradebook.STATE) else None
         if previous is not None and "merged_from" not in previous and not args.fresh:
             raise gradebook.StateError(f"--out {out} holds the results of a grading run, not of a merge: merge into "
@@ -249,10 +249,10 @@ def run_merge(args: argparse.Namespace) -> int:
         if not args.fresh and out.is_dir():
             gradebook.read_marks(out)  # a damaged marks.csv stops the merge before anything is written
         for one in loaded:  # marks made in a shard's own folder count too (the newer mark wins)
-            for key, mark in marking.read_marks(one.folder / gradebook.MARKS).items():
+            for key, mark in marks.read_marks(one.folder / gradebook.MARKS).items():
                 if key not in given or marking_time(mark) >= marking_time(given[key]):
                     given[key] = mark
-    except (shards.ShardError, students.RosterError, marking.MarksError, gradebook.StateError) as exc:
+    except (shards.ShardError, students.RosterError, marks.MarksError, gradebook.StateError) as exc:
         say(f"grade merge: {exc}", sys.stderr)
         return 2
     for line in noticed:
@@ -321,14 +321,14 @@ def merge_marks(out: Path, given: dict, moved: dict[str, str]) -> None:
     under another path this time over to that path."""
     if not given and not moved:
         return
-    merged = marking.read_marks(out / gradebook.MARKS)
+    merged = marks.read_marks(out / gradebook.MARKS)
     for submission, question in list(merged):
         if submission in moved and (moved[submission], question) not in merged:
             merged[(moved[submission], question)] = merged.pop((submission, question))
     for key, mark in given.items():
         if key not in merged or marking_time(mark) >= marking_time(merged[key]):
             merged[key] = mark
-    marking.write_marks(out / gradebook.MARKS, merged)
+    marks.write_marks(out / gradebook.MARKS, merged)
 
 
 def marking_time(mark) -> str:

@@ -52,8 +52,9 @@ from pathlib import Path
 import nbformat
 
 from .. import exercises, paths
-from . import intake, nbval_plugin, report, sandbox, students
+from . import intake, report, sandbox, students
 from .exercise_format import ExerciseFormatError, questions, stored_text
+from .records import KEY_ENV, read_results
 
 SANITIZE = """\
 [feedback lines: grading compares only the canonical answer line]
@@ -340,6 +341,7 @@ class Grader:
         self._public_orders: dict[str, tuple[str, ...]] | None = None
         self._closing = False
         self._remaining = 0  # submissions not yet started: a slot starts its next kernel only while some wait
+        self._warming = 0  # slots whose first kernel is still being started (they count as waiting kernels)
         self._expected = False
         self.cpu = {"kernels_s": 0.0, "kernels": 0}  # CPU of every kernel this run started (cgroups only)
         self.previous: dict[str, dict] = {}  # submission -> its entry in an earlier run's results.json
@@ -375,14 +377,20 @@ class Grader:
             slot.xhost = self.launcher.host_path(slot.exchange) if self.launcher else slot.exchange
             self.slots.put(slot)
         self.pool = ThreadPoolExecutor(max_workers=max(1, self.settings.workers))
+        self._warming = len(self._slots) if self.settings.warm_kernels > 0 else 0
         self._warm = [self.pool.submit(self._warm_slot, slot) for slot in self._slots]  # workers and kernels start
 
     def _warm_slot(self, slot: Slot) -> None:
         """Start a slot's nbval worker and its first kernel (the reference check or a submission takes it)."""
-        with slot.ready_lock:
-            slot.get_worker()
-            if not slot.ready and not self._closing and self.settings.warm_kernels > 0:
-                slot.ready.append(self._prepare(slot))
+        try:
+            with slot.ready_lock:
+                slot.get_worker()
+                if not slot.ready and not self._closing and self.settings.warm_kernels > 0:
+                    slot.ready.append(self._prepare(slot))
+        finally:
+            if self.settings.warm_kernels > 0:
+                with self._lock:
+                    self._warming -= 1
 
     def _font_cache_ready(self) -> None:
         if self._font_cache is None:
@@ -510,7 +518,9 @@ class Grader:
         with slot.ready_lock:
             while len(slot.ready) < self.settings.warm_kernels and not self._closing and not self._abort.is_set():
                 with self._lock:
-                    waiting = sum(len(other.ready) for other in self._slots)
+                    # a slot still starting its first kernel counts: without it, a submission run that began
+                    # first started a kernel that nothing would use (one class of one: three kernels)
+                    waiting = sum(len(other.ready) for other in self._slots) + self._warming
                     if self._remaining <= waiting:  # enough kernels wait for the submissions still to come
                         return
                 try:
@@ -565,7 +575,7 @@ class Grader:
 
                 reply = slot.get_worker().run(
                     {"args": args, "cwd": inside_j, "timeout": self.settings.submission_timeout,
-                     "memory": limits.nbval_memory_bytes, "env": {nbval_plugin.KEY_ENV: key}},
+                     "memory": limits.nbval_memory_bytes, "env": {KEY_ENV: key}},
                     timeout=self.settings.submission_timeout + 30, monitor=monitor)
                 slot.worker_cpu = float(reply.get("worker_cpu_s", 0.0))
                 info = {"receiver_maxrss_kb": reply.get("maxrss_kb", 0), "nbval_exit": reply["exit"],
@@ -593,7 +603,7 @@ class Grader:
                 group.kill_all()
                 ready.group = None
         info["seconds"] = round(time.monotonic() - start, 3)
-        records = nbval_plugin.read_results(job / "results.jsonl", key)
+        records = read_results(job / "results.jsonl", key)
         if os.environ.get("TROTSKY1940_KEEP_RESULTS"):
             keep = Path(os.environ["TROTSKY1940_KEEP_RESULTS"]) / f"{report.output_name(label, label.encode())}.jsonl"
             keep.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")

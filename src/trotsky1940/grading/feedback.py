@@ -41,7 +41,7 @@ def _short(text: str, limit: int = 110) -> str:
 def _rubric_levels(exercise: str) -> dict[int, str]:
     """Level -> the rubric's general description (from teachers/guide.md), or {} when it cannot be read."""
     try:
-        from .marking import rubric
+        from .marks import rubric
 
         found = rubric(exercise)
     except Exception:  # noqa: BLE001 - the page is still useful without the rubric's words

@@ -279,7 +279,7 @@ def write_exports(out: Path, state: dict, table: list[dict], marks: dict) -> dic
 
 # -- rebuilding everything from the state and the marks ----------------------------------------------------
 def read_marks(out: Path) -> dict:
-    from .marking import read_marks as read
+    from .marks import read_marks as read
 
     return read(Path(out) / MARKS)
 
