@@ -1,15 +1,18 @@
-"""Shared fixtures: the validated data set, a scratch copy of data/, the browser policy, and the two static sites
-(built once per test run, however many pytest-xdist workers run it)."""
+"""Shared fixtures: the validated data set, a scratch copy of data/, the browser policy, the two static sites
+(built once per test run, however many pytest-xdist workers run it), and the Jupyter servers a student meets
+(`make lab`, and JupyterLab as Binder starts it), each started once for every test that only looks at it."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
+import secrets
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +20,7 @@ import pytest
 
 from trotsky1940 import data
 
-from .helpers import ROOT
+from .helpers import ROOT, free_port, one_worker, stop_group, wait_for_status
 
 CHROMIUM_HINT = (
     "Chromium was not found. Browser tests drive Debian's Chromium: install it with "
@@ -90,7 +93,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             definition = definitions[-1]
             if getattr(definition.func, "_t40_one_worker", False):
                 values = [f"{arg}={params[arg]}" for arg in definition.argnames if arg in params]
-                groups.append(f"{item.module.__name__}.{name}[{','.join(values)}]")
+                where = getattr(definition.func, "__module__", None) or item.module.__name__  # conftest: one group
+                groups.append(f"{where}.{name}[{','.join(values)}]")
         if groups:
             item.add_marker(pytest.mark.xdist_group("+".join(groups)))
     # Longest first (the sandbox group, then modules with slow tests), each module kept in one piece and in its
@@ -201,3 +205,80 @@ def site(sites) -> Path:
 def teacher_site(sites) -> Path:
     """The teacher site (never to publish)."""
     return sites.teacher
+
+
+# ------------------------------------------------------------------------------------------------
+# the Jupyter servers a student meets: `make lab`, and JupyterLab as Binder starts it
+
+
+@dataclass
+class Server:
+    base: str  # http://127.0.0.1:PORT
+    token: str
+    took: float  # seconds until /api/status answered
+    log: Path  # what the command printed
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def server_env(folder: Path) -> tuple[dict[str, str], str]:
+    """An environment for a Jupyter server with its own, empty config and runtime folders under ``folder``, and
+    a fresh token (``JUPYTER_TOKEN``)."""
+    token = secrets.token_hex(16)
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(folder / "config"), "JUPYTER_RUNTIME_DIR": str(folder / "rt"),
+           "JUPYTER_TOKEN": token, "DISPLAY": "", "WAYLAND_DISPLAY": ""}
+    env.pop("JUPYTER_CONFIG_PATH", None)
+    return env, token
+
+
+@contextlib.contextmanager
+def serving(command: list[str], folder: Path, port: int) -> Iterator[Server]:
+    """The server ``command`` starts from the checkout (its output in ``folder``/server.log) until the block ends,
+    once /api/status answers. Stopped by its process group."""
+    folder.mkdir(parents=True, exist_ok=True)
+    env, token = server_env(folder)
+    log_path = folder / "server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        try:
+            took = wait_for_status(f"http://127.0.0.1:{port}/api/status", token, proc, deadline_s=120)
+            yield Server(base=f"http://127.0.0.1:{port}", token=token, took=took, log=log_path)
+        finally:
+            stop_group(proc)
+
+
+def binder_command(port: int, start: bool = True) -> list[str]:
+    """JupyterLab as repo2docker starts it: through the repository's ./start script (or, ``start=False``, without
+    it, to show what the script changes)."""
+    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--ServerApp.root_dir={ROOT}"]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    return ["./start", *command] if start else command
+
+
+@pytest.fixture(scope="session")
+@one_worker
+def make_lab(tmp_path_factory) -> Iterator[Server]:
+    """`make lab` in the checkout, on a free port, with a config folder of its own: started once for every test
+    that asks it something (the README's first command, what the file browser hides, the news settings)."""
+    port = free_port()
+    with serving(["make", "--no-print-directory", "lab", f"PORT={port}"], tmp_path_factory.mktemp("make-lab"),
+                 port) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+@one_worker
+def binder(tmp_path_factory) -> Iterator[dict[str, Server]]:
+    """JupyterLab as Binder starts it (``"start"``: through ./start) and the same server without the script
+    (``"plain"``), both running at once."""
+    base = tmp_path_factory.mktemp("binder")
+    with contextlib.ExitStack() as stack:
+        servers = {}
+        for name, start in (("start", True), ("plain", False)):
+            port = free_port()
+            servers[name] = stack.enter_context(serving(binder_command(port, start), base / name, port))
+        yield servers

@@ -58,6 +58,9 @@ def test_new_user_follows_the_readme(tmp_path):
 
     python = str(clone / ".venv" / "bin" / "python")
     assert installed(python) == locked(clone / "requirements.txt", python), "make lab did not install the lock"
+    # with bytecode: a grading sandbox cannot write __pycache__, and would compile its imports for every submission
+    site_packages = next((clone / ".venv" / "lib").glob("python3*/site-packages"))
+    assert list((site_packages / "matplotlib" / "__pycache__").glob("pyplot.*.pyc")), "make lab wrote no bytecode"
 
     # 2. make test's first step, in the clone: ruff, after installing the test environment, which is the test lock
     run(["make", "--no-print-directory", "lint"], cwd=clone, env=env)

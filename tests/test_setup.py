@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 import subprocess
 import sys
 
 import pytest
 
-from .helpers import ROOT, free_port, get_json, stop_group, wait_for_status
+from .helpers import ROOT, get_json
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -55,20 +53,11 @@ def test_the_package_is_importable_from_the_environment():
 
 
 @pytest.mark.slow
-def test_make_lab_serves_jupyterlab_on_localhost_with_a_token():
-    port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_TOKEN": token, "DISPLAY": "", "WAYLAND_DISPLAY": ""}
-    proc = subprocess.Popen(["make", "--no-print-directory", "lab", f"PORT={port}"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        took = wait_for_status(f"http://127.0.0.1:{port}/api/status", token, proc, deadline_s=90)
-        assert took < 90
-        status, _ = get_json(f"http://127.0.0.1:{port}/api/contents/notebooks", token=None)
-        assert status == 403, "without the token the server must refuse"
-        status, listing = get_json(f"http://127.0.0.1:{port}/api/contents/notebooks", token=token)
-        assert status == 200
-        assert "00-start-here.ipynb" in {item["name"] for item in listing["content"]}
-    finally:
-        stop_group(proc)
-    output = proc.stdout.read().decode(errors="replace")
-    assert f"127.0.0.1:{port}" in output
+def test_make_lab_serves_jupyterlab_on_localhost_with_a_token(make_lab):
+    assert make_lab.took < 90
+    status, _ = get_json(f"{make_lab.base}/api/contents/notebooks", token=None)
+    assert status == 403, "without the token the server must refuse"
+    status, listing = get_json(f"{make_lab.base}/api/contents/notebooks", token=make_lab.token)
+    assert status == 200
+    assert "00-start-here.ipynb" in {item["name"] for item in listing["content"]}
+    assert make_lab.base.removeprefix("http://") in make_lab.output()  # it printed where it listens

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ..helpers import ROOT, free_port, stop_group, wait_for_status
+from ..helpers import ROOT, free_port, one_worker, stop_group, wait_for_status
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_FLAGS = [
@@ -40,6 +40,7 @@ class Lab:
 
 
 @pytest.fixture(scope="session")
+@one_worker  # every test that opens a notebook in it runs in one worker: one server per run
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     base = tmp_path_factory.mktemp("lab")
     root = base / "served"
@@ -147,3 +148,12 @@ def make_app(target: str, *variables: str, log_path: Path | None = None) -> Iter
         stop_group(proc)
         if log_path:
             log.close()
+
+
+@pytest.fixture(scope="session")
+@one_worker
+def present_url() -> Iterator[str]:
+    """`make present` (the projector app, a Voila server on 127.0.0.1), started once for the tests of
+    test_present.py and the accessibility check of test_accessibility.py."""
+    with make_app("present") as url:
+        yield url

@@ -11,7 +11,7 @@ import pytest
 
 from ..test_site import pages
 from .axe import AXE_VERSION, count, run_axe, summary
-from .conftest import ARTIFACTS, make_app, open_and_run_all
+from .conftest import ARTIFACTS, open_and_run_all
 from .test_site import offline_page, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -65,16 +65,15 @@ def test_every_page_of_the_sites_passes_wcag_21_aa(which, part, request, browser
     assert failures == {}, json.dumps(failures, indent=1)
 
 
-def test_the_projector_app_passes_wcag_21_aa(browser):
-    with make_app("present") as url:
-        context, page = offline_page(browser, url.rstrip("/"), 1920, 1080)
-        try:
-            page.goto(url, wait_until="load", timeout=120_000)
-            page.locator(".t40-x input.t40-slider").first.wait_for(state="visible", timeout=120_000)
-            violations = run_axe(page)
-            record("present", {"teachers/timeline-app.ipynb (Voila)": count(violations)})
-        finally:
-            context.close()
+def test_the_projector_app_passes_wcag_21_aa(browser, present_url):
+    context, page = offline_page(browser, present_url.rstrip("/"), 1920, 1080)
+    try:
+        page.goto(present_url, wait_until="load", timeout=120_000)
+        page.locator(".t40-x input.t40-slider").first.wait_for(state="visible", timeout=120_000)
+        violations = run_axe(page)
+        record("present", {"teachers/timeline-app.ipynb (Voila)": count(violations)})
+    finally:
+        context.close()
     assert violations == [], summary(violations)
 
 

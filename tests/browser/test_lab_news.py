@@ -11,8 +11,7 @@ import urllib.request
 
 import pytest
 
-from ..helpers import ROOT, free_port, get_json
-from ..test_student_view import binder_command, running, server_env  # noqa: F401 - the fixture
+from ..helpers import ROOT, get_json
 from .conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -45,29 +44,22 @@ def test_the_shipped_settings_turn_the_news_off():
     assert labconfig["disabledExtensions"][ANNOUNCEMENTS] is True
 
 
-def test_make_lab_shows_no_news_pop_up(server_env, browser):  # noqa: F811
-    env, token = server_env
-    port = free_port()
-    with running(["make", "--no-print-directory", "lab", f"PORT={port}"], env, token, port) as base:
-        check_no_news(base, token)
-        context = browser.new_context(viewport={"width": 1366, "height": 768})
-        try:
-            page = context.new_page()
-            page.goto(f"{base}/lab/tree/notebooks/00-start-here.ipynb?token={token}")
-            page.locator(".jp-Notebook").first.wait_for(state="visible", timeout=90_000)
-            page.wait_for_timeout(4_000)  # the question came a moment after the app was restored
-            assert page.get_by_text("official Jupyter news").count() == 0
-            assert page.locator(".jp-Notification-Toast, .Toastify__toast").count() == 0
-            screenshot(page, "lab-no-news-1366x768")
-        finally:
-            context.close()
+def test_make_lab_shows_no_news_pop_up(make_lab, browser):
+    check_no_news(make_lab.base, make_lab.token)
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    try:
+        page = context.new_page()
+        page.goto(f"{make_lab.base}/lab/tree/notebooks/00-start-here.ipynb?token={make_lab.token}")
+        page.locator(".jp-Notebook").first.wait_for(state="visible", timeout=90_000)
+        page.wait_for_timeout(4_000)  # the question came a moment after the app was restored
+        assert page.get_by_text("official Jupyter news").count() == 0
+        assert page.locator(".jp-Notification-Toast, .Toastify__toast").count() == 0
+        screenshot(page, "lab-no-news-1366x768")
+    finally:
+        context.close()
 
 
-def test_binder_start_shows_no_news(server_env):  # noqa: F811
-    env, token = server_env
-    port = free_port()
-    with running(binder_command(port), env, token, port) as base:
-        check_no_news(base, token)
-    port = free_port()  # without ./start the news is on: it is the shipped settings that turn it off
-    with running(binder_command(port, start=False), env, token, port) as base:
-        assert page_config(base, token)["news"] == {"disabled": False}
+def test_binder_start_shows_no_news(binder):
+    check_no_news(binder["start"].base, binder["start"].token)
+    # without ./start the news is on: it is the shipped settings that turn it off
+    assert page_config(binder["plain"].base, binder["plain"].token)["news"] == {"disabled": False}

@@ -8,20 +8,12 @@ import pytest
 
 from trotsky1940 import data
 
-from ..helpers import one_worker
-from .conftest import make_app, screenshot
+from .conftest import screenshot
 from .test_site import explorer_state, offline_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SIZES = ((1920, 1080), (1366, 768), (1280, 720))
-
-
-@pytest.fixture(scope="module")
-@one_worker
-def voila_url():
-    with make_app("present") as url:
-        yield url
 
 
 def open_app(browser, url: str, width: int, height: int):
@@ -47,8 +39,8 @@ def geometry(page) -> dict:
 
 
 @pytest.mark.parametrize("width,height", SIZES)
-def test_present_fills_the_screen_without_scrolling_or_outside_requests(voila_url, browser, width, height):
-    context, page, requests = open_app(browser, voila_url, width, height)
+def test_present_fills_the_screen_without_scrolling_or_outside_requests(present_url, browser, width, height):
+    context, page, requests = open_app(browser, present_url, width, height)
     try:
         g = geometry(page)
         assert g["scrollWidth"] <= width, "sideways scrolling"
@@ -59,7 +51,7 @@ def test_present_fills_the_screen_without_scrolling_or_outside_requests(voila_ur
         assert g["svg"]["height"] >= 0.25 * height, g["svg"]  # the timeline is not squeezed out
         if (width, height) == (1920, 1080):
             assert g["cardFont"] >= 24, g["cardFont"]
-        outside = [u for u in requests if not u.startswith(voila_url.rstrip("/")) and not u.startswith("data:")]
+        outside = [u for u in requests if not u.startswith(present_url.rstrip("/")) and not u.startswith("data:")]
         assert outside == [] and page.outside == [], outside or page.outside
         assert page.get_by_text("timeline.projector_explorer()").count() == 0 or \
             not page.get_by_text("timeline.projector_explorer()").first.is_visible(), "code must be hidden"
@@ -68,9 +60,9 @@ def test_present_fills_the_screen_without_scrolling_or_outside_requests(voila_ur
         context.close()
 
 
-def test_present_works_from_the_keyboard(voila_url, browser):
+def test_present_works_from_the_keyboard(present_url, browser):
     events = data.load().events
-    context, page, _ = open_app(browser, voila_url, 1920, 1080)
+    context, page, _ = open_app(browser, present_url, 1920, 1080)
     try:
         assert explorer_state(page)["card"].startswith(f"Event 1 of {len(events)}")
         page.locator(".t40-x input.t40-slider").first.focus()

@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from ..helpers import free_port
-from ..test_student_view import running, server_env  # noqa: F401 - server_env is a fixture
 from .conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_the_file_browser_of_make_lab_shows_no_answers(server_env, page):  # noqa: F811
-    env, token = server_env
-    port = free_port()
-    with running(["make", "--no-print-directory", "lab", f"PORT={port}"], env, token, port) as base:
-        page.goto(f"{base}/lab/tree/exercises?token={token}", wait_until="domcontentloaded", timeout=120_000)
-        items = page.locator(".jp-DirListing-content .jp-DirListing-itemText")
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.jp-DirListing-content .jp-DirListing-itemText')]"
-            ".some(e => e.innerText.includes('01-background.ipynb'))", timeout=120_000)
-        names = {items.nth(i).inner_text().strip() for i in range(items.count())}
-        screenshot(page, "lab-file-browser-exercises")
+def test_the_file_browser_of_make_lab_shows_no_answers(make_lab, page):
+    page.goto(f"{make_lab.base}/lab/tree/exercises?token={make_lab.token}", wait_until="domcontentloaded",
+              timeout=120_000)
+    items = page.locator(".jp-DirListing-content .jp-DirListing-itemText")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-DirListing-content .jp-DirListing-itemText')]"
+        ".some(e => e.innerText.includes('01-background.ipynb'))", timeout=120_000)
+    names = {items.nth(i).inner_text().strip() for i in range(items.count())}
+    screenshot(page, "lab-file-browser-exercises")
     assert {"01-background.ipynb", "README.md"} <= names
     assert not names & {"reference", "keys"}, names
