@@ -160,6 +160,14 @@ def build_cases(folder: Path) -> dict[str, object]:
     answer_cell(nb, q1).source = "while True:\n    pass"
     save("infinite-loop.ipynb", nb, {**{q: points(q) for q in ids}, q1: 0})
 
+    # a kernel slow to answer the interrupt that ends a cell over its limit (as on a busy machine, or one under its
+    # CPU quota): the later questions are still graded (nbval alone waits 5 s, then stops the kernel)
+    nb = perfect()
+    answer_cell(nb, q1).source = ("import signal, time\n\ndef slow(signum, frame):\n    time.sleep(6)\n"
+                                  "    raise KeyboardInterrupt\n\nsignal.signal(signal.SIGINT, slow)\n"
+                                  "while True:\n    time.sleep(0.1)")
+    save("slow-to-interrupt.ipynb", nb, {**{q: points(q) for q in ids}, q1: 0})
+
     nb = perfect()
     answer_cell(nb, q1).source = "data_hog = bytearray(8 * 1024**3)"
     save("out-of-memory.ipynb", nb, {**{q: points(q) for q in ids}, q1: 0})
@@ -233,7 +241,8 @@ def test_a_notebook_with_no_answer_changed_is_not_attempted(graded, name):
 @pytest.mark.parametrize("name", ["perfect.ipynb", "one-wrong.ipynb", "edited-check-cell.ipynb",
                                   "deleted-answer.ipynb", "extra-cells.ipynb",
                                   "split-cells.ipynb", "stripped-tags.ipynb", "merged-cells.ipynb",
-                                  "reads-answer-files.ipynb", "infinite-loop.ipynb", "out-of-memory.ipynb",
+                                  "reads-answer-files.ipynb", "infinite-loop.ipynb", "slow-to-interrupt.ipynb",
+                                  "out-of-memory.ipynb",
                                   "enormous-output.ipynb", "leaves-a-process.ipynb", "kernel-exits.ipynb"])
 def test_scores(graded, name):
     row, expected = graded["rows"][name], graded["cases"][name]

@@ -154,6 +154,13 @@ class Settings:
         still stops the run, and says so."""
         return max(2 * self.cell_timeout, 30) if reference else self.cell_timeout
 
+    @staticmethod
+    def output_wait_for(cell_timeout: int) -> int:
+        """How long nbval waits for the kernel's next message, above all for its answer to the interrupt that
+        ends a cell over its limit: the cell's limit, at least 10 s (nbval's own 5 s stopped kernels on a busy
+        machine, and with them every later answer of the submission)."""
+        return max(10, cell_timeout)
+
 
 def _mkdir(path: Path, mode: int, uid: int | None = None) -> Path:
     """A new folder (never an existing one, never through a link), owned by ``uid`` when given."""
@@ -555,6 +562,7 @@ class Grader:
         jobs_root = sandbox.JOBS_ROOT if self.caps.sandbox else str(slot.jobs)
         cell_timeout = self.settings.cell_timeout_for(reference=notebook is self.reference)
         args = [f"--nbval-cell-timeout={cell_timeout}", "--nbval-kernel-startup-timeout=60",
+                f"--t40-output-wait={self.settings.output_wait_for(cell_timeout)}",
                 "--nbval", "--nbval-sanitize-with", f"{jobs_root}/sanitize.cfg",
                 f"--t40-results={inside_j}/results.jsonl", "--t40-unlink", f"--t40-kernel={inside_j}/kernel-info.json",
                 "--rootdir", inside_j, "-c", os.devnull, f"{inside_j}/{self.name}.ipynb"]

@@ -11,7 +11,9 @@ Runs in the nbval sandbox (:mod:`trotsky1940.grading.worker`), never in the stud
 - records each cell's tags and outcome (``--t40-results FILE``): one JSON line per cell, signed with the key
   in ``TROTSKY1940_RESULT_KEY`` (removed from the environment at once), keyed on cell tags, never on nbval's
   item names ("Cell N"), which change between releases;
-- deletes the collected notebook once collection ends (``--t40-unlink``).
+- deletes the collected notebook once collection ends (``--t40-unlink``);
+- waits longer than nbval's fixed 5 s for the kernel's next message (``--t40-output-wait``), above all for its
+  answer to the interrupt that ends a cell over its time limit.
 """
 
 from __future__ import annotations
@@ -203,9 +205,19 @@ def pytest_addoption(parser):
     group.addoption("--t40-results", default=None, help="file to append per-cell JSON results to")
     group.addoption("--t40-unlink", action="store_true", help="delete the notebooks once collected")
     group.addoption("--t40-kernel", default=None, help="connect to the sandboxed kernel described in this file")
+    group.addoption("--t40-output-wait", type=float, default=None,
+                    help="seconds to wait for a kernel's next message, above all after interrupting a cell that ran "
+                         "out of time (nbval's own: 5 s)")
 
 
 def pytest_collection_finish(session):
+    wait = session.config.getoption("--t40-output-wait")
+    if wait:
+        # nbval waits 5 s (fixed) for the kernel's answer to an interrupt; a kernel on a busy machine, or under its
+        # CPU quota, can take longer, and nbval then stops it, and every later cell of the submission fails
+        for item in session.items:
+            if hasattr(item, "output_timeout"):
+                item.output_timeout = max(float(item.output_timeout), wait)
     if not session.config.getoption("--t40-unlink"):
         return
     for path in {str(item.fspath) for item in session.items}:
