@@ -129,7 +129,9 @@ $(TEST_STAMP): requirements-test.txt $(STUDENT_STAMP)
 	$(call install,-r requirements-test.txt)
 	@touch $@
 
-test: lint notebooks exercises unit
+# The nbval runs of the notebooks and exercise references (`make notebooks`, `make exercises`) are two tests of
+# the unit suite (tests/test_nbval.py), so that they run beside the other tests in the workers.
+test: lint unit
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks notebooks exercises
@@ -148,8 +150,8 @@ quick: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow and not browser" --numprocesses=2
 
 # Narrative notebooks: lax (errors, plus cells tagged nbval-check-output). Both nbval runs go through tests/offline
-# (a network namespace with only loopback): each notebook runs once per `make test`, and that run proves it works
-# with no network.
+# (a network namespace with only loopback): each notebook runs once per `make test` (from tests/test_nbval.py), and
+# that run proves it works with no network.
 notebooks: $(TEST_STAMP)
 	tests/offline $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks
 

@@ -1,21 +1,22 @@
 """Benchmark: how long `make test` takes, phase by phase, in wall time and in CPU time, against the goal.
 
-Runs the phases of `make test` as the Makefile runs them (``make lint``, ``make notebooks``, ``make exercises``,
-``make unit WORKERS=N``) one after another and prints, for each, the wall time and the CPU time of everything it
+Runs the phases of `make test` as the Makefile runs them (``make lint``, then ``make unit WORKERS=N``, whose
+tests/test_nbval.py runs ``make notebooks`` and ``make exercises`` beside the other tests; ``--phases`` can name
+those two on their own) one after another and prints, for each, the wall time and the CPU time of everything it
 started. CPU time is read from a cgroup v1 ``cpuacct`` group made for the phase when this runs as root on a
 machine that has one (as CI does): it counts every process, also those that outlive their parent; the grading
 sandboxes move their kernels into cgroups of their own (under ``trotsky1940/``), whose CPU time is read from there
 and shown apart ("sandboxes"). Elsewhere it falls back to the CPU time of waited-for children (``getrusage``),
 which misses servers and browsers stopped by a signal: the figure is then a lower bound, and says so.
 
-With ``--workers 0`` (one process, the default of `make unit`) it also prints the CPU time of each test module
+With ``--workers 0`` (one process) it also prints the CPU time of each test module
 (``--top``), from a small pytest plugin in this folder (``suite_cpu.py``) that reads the phase's cgroup before and
 after each test; under several workers those figures overlap and are not shown.
 
 The goal (issue 15): `make test` within 4 minutes (240 s) on 2 cores after install. On 2 cores a phase can be no
 shorter than its CPU time / 2, whatever the number of workers: the "floor" column.
 
-Run: .venv/bin/python benchmarks/bench_suite.py [--workers 2] [--phases lint notebooks exercises unit] [--top 15]
+Run: .venv/bin/python benchmarks/bench_suite.py [--workers 2] [--phases lint unit] [--top 15]
 Prints the machine's load before and after: figures are only comparable on an otherwise quiet machine.
 """
 
@@ -106,8 +107,9 @@ def load() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workers", type=int, default=0, help="make unit WORKERS=N (default 0: one process)")
-    parser.add_argument("--phases", nargs="+", default=["lint", "notebooks", "exercises", "unit"],
+    parser.add_argument("--workers", type=int, default=2, help="make unit WORKERS=N (default 2, as make test; 0: "
+                                                                   "one process, with CPU time per test module)")
+    parser.add_argument("--phases", nargs="+", default=["lint", "unit"],
                         choices=["lint", "notebooks", "exercises", "unit"])
     parser.add_argument("--top", type=int, default=15, help="test modules to list by CPU time (--workers 0 only)")
     args = parser.parse_args(argv)
