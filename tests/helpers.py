@@ -24,9 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def one_worker(fixture_function):
-    """Mark a costly module-scoped fixture (under ``@pytest.fixture``): under pytest-xdist, every test that uses
-    it runs in the same worker, so it is made once (per value of the parametrized fixtures it takes) rather than
-    once in each worker. tests/conftest.py turns the mark into xdist groups."""
+    """Mark a costly module- or session-scoped fixture (under ``@pytest.fixture``): under pytest-xdist, every test
+    that uses it runs in the same worker, so it is made once (per value of the parametrized fixtures it takes)
+    rather than once in each worker. tests/conftest.py turns the mark into xdist groups, keyed by the module that
+    defines the fixture (a conftest's fixture is one group for all the modules that use it)."""
     fixture_function._t40_one_worker = True
     return fixture_function
 

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("target", ["notebooks", "exercises"])
 def test_every_notebook_passes_nbval_offline(target):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}  # a session of its own
+    env.update(PY_COLORS="0", NO_COLOR="1")  # a plain summary line to read
     result = subprocess.run(["make", "--no-print-directory", target], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=1800)
     report = result.stdout[-6000:] + result.stderr[-3000:]

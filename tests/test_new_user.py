@@ -1,14 +1,15 @@
 """A first-time user's path, end to end: clone the repository (its committed HEAD: commit before running this)
 and follow the README's commands from nothing.
 
-`make lab` runs for real: it creates the environment from scratch and must answer within 90 s, and what it
-installed must be exactly the student lock (the lock reproduces the environment). `make lint`, the first step of
-`make test`, then installs the test environment on top, which must be exactly the test lock. The teacher
-notebooks run from the clone with no network.
+`make lab` runs for real: it creates the environment from scratch (installing may take minutes on a slow mirror)
+and must then answer, and what it installed must be exactly the student lock (the lock reproduces the
+environment). `make lint`, the first step of `make test`, then installs the test environment on top, which must
+be exactly the test lock. The teacher notebooks run from the clone with no network.
 
 The narrative notebooks and the exercise references are not run again here: `make test` runs each of them once,
-offline (`make notebooks`, `make exercises`), in an environment that test_environment.py proves is the same lock
-this fresh one is proved to be. Running the whole `make test` in the clone would run this test inside itself.
+offline (tests/test_nbval.py runs `make notebooks` and `make exercises`), in an environment that
+test_environment.py proves is the same lock this fresh one is proved to be. Running the whole `make test` in the
+clone would run this test inside itself.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -80,7 +82,7 @@ def installed(python: str) -> dict[str, str]:
     """Every distribution in the environment of ``python``, by normalised name, but pip and the package itself."""
     code = ("import importlib.metadata as m, json; "
             "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))")
-    found = json.loads(run([python, "-c", code], cwd=ROOT).stdout)
+    found = json.loads(run([python, "-c", code], cwd=Path(python).parents[2]).stdout)  # the clone
     return {lock.normalise(name): version for name, version in found.items()
             if lock.normalise(name) not in ("pip", "setuptools", "wheel", "trotsky1940")}
 
@@ -88,6 +90,6 @@ def installed(python: str) -> dict[str, str]:
 def locked(path, python: str) -> dict[str, str]:
     """What the lock file at ``path`` pins for the Python and platform of ``python``."""
     code = "import json; from packaging.markers import default_environment as d; print(json.dumps(d()))"
-    markers = json.loads(run([python, "-c", code], cwd=ROOT).stdout)
+    markers = json.loads(run([python, "-c", code], cwd=Path(python).parents[2]).stdout)
     return {p.name: p.version for p in lock.read_lock(path.read_text(encoding="utf-8"), path.name)
             if lock.applies(p, markers)}

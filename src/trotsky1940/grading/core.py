@@ -156,9 +156,9 @@ class Settings:
 
     @staticmethod
     def output_wait_for(cell_timeout: int) -> int:
-        """How long nbval waits for the kernel's next message, above all for its answer to the interrupt that
-        ends a cell over its limit: the cell's limit, at least 10 s (nbval's own 5 s stopped kernels on a busy
-        machine, and with them every later answer of the submission)."""
+        """How long nbval waits for the kernel's answer to the interrupt that ends a cell over its limit: the
+        cell's limit, at least 10 s (nbval's own 5 s stopped kernels on a busy machine, and with them every later
+        answer of the submission)."""
         return max(10, cell_timeout)
 
 
@@ -389,15 +389,15 @@ class Grader:
 
     def _warm_slot(self, slot: Slot) -> None:
         """Start a slot's nbval worker and its first kernel (the reference check or a submission takes it)."""
-        try:
-            with slot.ready_lock:
+        with slot.ready_lock:
+            try:
                 slot.get_worker()
                 if not slot.ready and not self._closing and self.settings.warm_kernels > 0:
                     slot.ready.append(self._prepare(slot))
-        finally:
-            if self.settings.warm_kernels > 0:
-                with self._lock:
-                    self._warming -= 1
+            finally:  # under the slot's lock: its kernel never counts twice, as ready and as warming
+                if self.settings.warm_kernels > 0:
+                    with self._lock:
+                        self._warming -= 1
 
     def _font_cache_ready(self) -> None:
         if self._font_cache is None:

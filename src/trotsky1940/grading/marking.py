@@ -1,12 +1,13 @@
-"""Marking the reflection questions: the rubric from the teacher guide, the marks file, and the marking app.
+"""Marking the reflection questions: the marking app, with the rubric from the teacher guide and the marks file.
 
 Used by the teacher, in ``teachers/mark-reflections.ipynb`` (``make mark RESULTS=results/01`` serves it as a
-Voila app), and by the grader, which reads the marks back (:mod:`trotsky1940.grading.cli`,
-:mod:`trotsky1940.grading.gradebook`) and quotes the rubric in the feedback pages
-(:mod:`trotsky1940.grading.feedback`). Nothing here runs student code.
+Voila app). Nothing here runs student code.
 
-The rubric, the marks file and the list of reflections live in :mod:`trotsky1940.grading.marks` (re-exported
-here), so that the grader reads marks without importing ipywidgets.
+The rubric, the marks file and the list of reflections live in :mod:`trotsky1940.grading.marks`, which the
+grader uses (:mod:`trotsky1940.grading.cli`, :mod:`trotsky1940.grading.gradebook`, the feedback pages of
+:mod:`trotsky1940.grading.feedback`) without importing ipywidgets; their public names are re-exported here
+(``marking.read_marks`` is ``marks.read_marks``). They are the same objects, not a second copy: patch a name in
+``marks`` to change how ``rubric()`` or ``read_marks()`` behave.
 
 - :func:`rubric` reads the rubric for one exercise from ``teachers/guide.md`` (section "Rubric for the
   reflection questions"): the guide is the one place the rubric is written, so a change there shows here.

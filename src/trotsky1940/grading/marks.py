@@ -3,8 +3,8 @@ file, and the list of reflections of a results folder.
 
 Used by the grader (:mod:`trotsky1940.grading.cli`, :mod:`trotsky1940.grading.gradebook`, the feedback pages of
 :mod:`trotsky1940.grading.feedback`) and by the marking app (:mod:`trotsky1940.grading.marking`, which re-exports
-all of it). Kept apart from the app so that a grading run does not import ipywidgets and IPython (about a third of
-a second of CPU time at every start). Nothing here runs student code.
+its public names). Kept apart from the app so that a grading run does not import ipywidgets and IPython
+(about a third of a second of CPU time at every start). Nothing here runs student code.
 
 - :func:`rubric` reads the rubric for one exercise from ``teachers/guide.md`` (section "Rubric for the
   reflection questions"): the guide is the one place the rubric is written, so a change there shows here.

@@ -12,8 +12,8 @@ Runs in the nbval sandbox (:mod:`trotsky1940.grading.worker`), never in the stud
   in ``TROTSKY1940_RESULT_KEY`` (removed from the environment at once), keyed on cell tags, never on nbval's
   item names ("Cell N"), which change between releases;
 - deletes the collected notebook once collection ends (``--t40-unlink``);
-- waits longer than nbval's fixed 5 s for the kernel's next message (``--t40-output-wait``), above all for its
-  answer to the interrupt that ends a cell over its time limit.
+- waits longer than nbval's fixed 5 s for the kernel's answer to the interrupt that ends a cell over its time
+  limit (``--t40-output-wait``); other waits keep nbval's 5 s.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _message_size(msg: dict) -> int:
         return 1 << 30
 
 
-def connected_kernel_class(settings: dict):
+def connected_kernel_class(settings: dict, interrupt_wait: float | None = None):
     """A replacement for nbval's ``RunningKernel`` that connects to the grader's sandboxed kernel."""
     import zmq
     from jupyter_client.blocking import BlockingKernelClient
@@ -69,6 +69,7 @@ def connected_kernel_class(settings: dict):
             self.kc.load_connection_info(settings["connection"])
             self.kc.start_channels(stdin=False)
             self._stopped = False
+            self._interrupted = False  # the current cell ran out of time and was interrupted
             self._replied: set[str] = set()
             self._lost = False
             self._cell = None
@@ -117,11 +118,17 @@ def connected_kernel_class(settings: dict):
         def execute_cell_input(self, cell_input, allow_stdin=None):
             msg_id = super().execute_cell_input(cell_input, allow_stdin=allow_stdin)
             self._cell = msg_id
+            self._interrupted = False
             self._lost = False
             self._budget = {"count": 0, "bytes": 0, "capped": False}
             return msg_id
 
         def get_message(self, stream, timeout=None):
+            if self._interrupted and interrupt_wait and timeout is not None and stream == "iopub":
+                # nbval waits 5 s (fixed) for the kernel's answer to the interrupt that ends a cell over its limit,
+                # then stops the kernel, and every later cell fails; a kernel on a busy machine, or at its CPU
+                # quota, can take longer
+                timeout = max(timeout, interrupt_wait)
             deadline = None if timeout is None else time.monotonic() + timeout
             while True:
                 if self._stopped or self._dead():
@@ -165,6 +172,7 @@ def connected_kernel_class(settings: dict):
         def interrupt(self):
             if self._stopped:
                 return
+            self._interrupted = True
             msg = self.kc.session.msg("interrupt_request", {})
             self.kc.control_channel.send(msg)
 
@@ -197,7 +205,7 @@ def pytest_configure(config):
         import nbval.plugin
 
         settings = json.loads(Path(target).read_text(encoding="utf-8"))
-        nbval.plugin.RunningKernel = connected_kernel_class(settings)
+        nbval.plugin.RunningKernel = connected_kernel_class(settings, config.getoption("--t40-output-wait"))
 
 
 def pytest_addoption(parser):
@@ -206,18 +214,11 @@ def pytest_addoption(parser):
     group.addoption("--t40-unlink", action="store_true", help="delete the notebooks once collected")
     group.addoption("--t40-kernel", default=None, help="connect to the sandboxed kernel described in this file")
     group.addoption("--t40-output-wait", type=float, default=None,
-                    help="seconds to wait for a kernel's next message, above all after interrupting a cell that ran "
-                         "out of time (nbval's own: 5 s)")
+                    help="seconds to wait for the kernel's answer after interrupting a cell that ran out of time "
+                         "(nbval's own: 5 s)")
 
 
 def pytest_collection_finish(session):
-    wait = session.config.getoption("--t40-output-wait")
-    if wait:
-        # nbval waits 5 s (fixed) for the kernel's answer to an interrupt; a kernel on a busy machine, or under its
-        # CPU quota, can take longer, and nbval then stops it, and every later cell of the submission fails
-        for item in session.items:
-            if hasattr(item, "output_timeout"):
-                item.output_timeout = max(float(item.output_timeout), wait)
     if not session.config.getoption("--t40-unlink"):
         return
     for path in {str(item.fspath) for item in session.items}:
