@@ -108,8 +108,8 @@ def open_and_run_all(page, lab: Lab, notebook: str, timeout_ms: int = 90_000) ->
             return cells.length && cells.every(c => c.model.executionCount !== null)
                 && w.sessionContext.session.kernel.status === 'idle';
         }""",
-        # every 250 ms, not every frame: a long wait costs no CPU. As long as the kernel's wait: in `make test` this
-        # runs at nice 10 beside the sandbox tests, which can take both cores for a while
+        # every 250 ms, not every frame: a long wait costs no CPU. As long as the kernel's wait: under
+        # `make test WORKERS=2` this runs at nice 10 beside the sandbox tests, which can take both cores a while
         timeout=max(timeout_ms, 240_000), polling=250,
     )
 
