@@ -138,8 +138,8 @@ lint: $(TEST_STAMP)
 
 # The unit tests run in this one process by default (WORKERS=0). `make unit WORKERS=2` runs them in 2 pytest-xdist
 # workers (--dist loadgroup keeps the sandbox tests in one worker, one after another, and makes costly fixtures
-# once: see tests/conftest.py and CONTRIBUTING.md): about 260-350 s instead of 500-600 s here, but 2 of 4
-# fresh-clone runs in 2 workers lost one sandbox test to the load, so it is not yet what CI runs.
+# once: see tests/conftest.py and CONTRIBUTING.md): about 260-370 s instead of 500-600 s here, but 3 of 5
+# fresh-clone runs in 2 workers had one test fail under the load, so it is not yet what CI runs.
 # benchmarks/bench_suite.py measures each phase of `make test` in wall and CPU time.
 WORKERS ?= 0
 unit: $(TEST_STAMP)
