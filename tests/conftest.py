@@ -222,28 +222,31 @@ class Server:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def server_env(folder: Path) -> tuple[dict[str, str], str]:
-    """An environment for a Jupyter server with its own, empty config and runtime folders under ``folder``, and
-    a fresh token (``JUPYTER_TOKEN``)."""
+def server_env(folder: Path, base: dict[str, str] | None = None) -> tuple[dict[str, str], str]:
+    """An environment for a Jupyter server (``base``, default this process's) with its own config and runtime
+    folders under ``folder`` (``folder``/config may hold settings already), no screen, and a fresh token
+    (``JUPYTER_TOKEN``)."""
     token = secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(folder / "config"), "JUPYTER_RUNTIME_DIR": str(folder / "rt"),
-           "JUPYTER_TOKEN": token, "DISPLAY": "", "WAYLAND_DISPLAY": ""}
+    env = {**(os.environ if base is None else base), "JUPYTER_CONFIG_DIR": str(folder / "config"),
+           "JUPYTER_RUNTIME_DIR": str(folder / "rt"), "JUPYTER_TOKEN": token, "DISPLAY": "", "WAYLAND_DISPLAY": ""}
     env.pop("JUPYTER_CONFIG_PATH", None)
     return env, token
 
 
 @contextlib.contextmanager
-def serving(command: list[str], folder: Path, port: int) -> Iterator[Server]:
-    """The server ``command`` starts from the checkout (its output in ``folder``/server.log) until the block ends,
-    once /api/status answers. Stopped by its process group."""
+def serving(command: list[str], folder: Path, port: int, cwd: Path = ROOT, env: dict[str, str] | None = None,
+            deadline_s: float = 120) -> Iterator[Server]:
+    """The Jupyter server ``command`` starts in ``cwd`` (its output in ``folder``/server.log; its environment
+    :func:`server_env` of ``env``) until the block ends, once /api/status answers. Stopped by its process
+    group. The one way the tests start a Jupyter server (not Voila: browser/conftest.make_app)."""
     folder.mkdir(parents=True, exist_ok=True)
-    env, token = server_env(folder)
+    env, token = server_env(folder, env)
     log_path = folder / "server.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         try:
-            took = wait_for_status(f"http://127.0.0.1:{port}/api/status", token, proc, deadline_s=120)
+            took = wait_for_status(f"http://127.0.0.1:{port}/api/status", token, proc, deadline_s=deadline_s)
             yield Server(base=f"http://127.0.0.1:{port}", token=token, took=took, log=log_path)
         finally:
             stop_group(proc)

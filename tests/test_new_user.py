@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -26,7 +25,8 @@ import pytest
 
 from trotsky1940.authoring import lock
 
-from .helpers import ROOT, free_port, stop_group, wait_for_status
+from .conftest import serving
+from .helpers import ROOT, free_port
 from .test_notebooks import offline_prefix
 
 pytestmark = pytest.mark.slow
@@ -47,14 +47,10 @@ def test_new_user_follows_the_readme(tmp_path):
     env.update(DISPLAY="", WAYLAND_DISPLAY="", PATH=os.environ["PATH"])
 
     # 1. make lab: creates .venv from nothing and serves JupyterLab on localhost with a token
-    port, token = free_port(), secrets.token_hex(16)
-    proc = subprocess.Popen(["make", "--no-print-directory", "lab", f"PORT={port}"], cwd=clone,
-                            env={**env, "JUPYTER_TOKEN": token}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        wait_for_status(f"http://127.0.0.1:{port}/api/status", token, proc, deadline_s=600)
-    finally:
-        stop_group(proc)
+    port = free_port()
+    with serving(["make", "--no-print-directory", "lab", f"PORT={port}"], tmp_path / "server", port, cwd=clone,
+                 env=env, deadline_s=600):
+        pass
     assert (clone / ".venv" / "bin" / "jupyter").exists()
     assert subprocess.run(["make", "-q", "venv"], cwd=clone, env=env).returncode == 0, "a second make lab reinstalls"
 

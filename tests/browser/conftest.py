@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -20,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from ..helpers import ROOT, free_port, one_worker, stop_group, wait_for_status
+from ..conftest import serving
+from ..helpers import ROOT, free_port, one_worker, stop_group
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_FLAGS = [
@@ -50,22 +50,15 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True}))
-    port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-           "JUPYTER_PREFER_ENV_PATH": "1", "MPLBACKEND": "Agg"}
+    port = free_port()
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-               f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None"]
+               f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root}",
+               "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None"]
     if os.geteuid() == 0:
         command.append("--allow-root")
-    log = open(base / "lab.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for_status(f"http://127.0.0.1:{port}/api/status", token, proc, deadline_s=90)
-        yield Lab(url=f"http://127.0.0.1:{port}", token=token, root=root)
-    finally:
-        stop_group(proc)
-        log.close()
+    env = {**os.environ, "JUPYTER_PREFER_ENV_PATH": "1", "MPLBACKEND": "Agg"}
+    with serving(command, base, port, env=env, deadline_s=90) as server:  # its config: base/config, above
+        yield Lab(url=server.base, token=server.token, root=root)
 
 
 @pytest.fixture(scope="session")
