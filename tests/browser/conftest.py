@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +35,34 @@ class Lab:
     url: str
     token: str
     root: Path
+    log: Path  # what the server printed: kernel starts, restarts and deaths
 
     def tree(self, path: str) -> str:
-        return f"{self.url}/lab/tree/{path}?token={self.token}"
+        """``path`` opened in a workspace of its own: Lab restores the tabs a workspace last had, so in the shared
+        default one a test would meet the notebooks of the tests before it (and Run All could reach one of them)."""
+        return f"{self.url}/lab/workspaces/t40-{uuid.uuid4().hex[:12]}/tree/{path}?token={self.token}"
+
+    def api(self, method: str, path: str) -> object:
+        request = urllib.request.Request(f"{self.url}/api/{path}", method=method,
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def end_sessions(self, notebook: str | None = None) -> int:
+        """Shut down the kernels earlier tests left open (on ``notebook``, or on any notebook); return how many.
+        Lab reconnects a new page to a notebook's running kernel, so without this each test would inherit the
+        state of the last one."""
+        ended = 0
+        for session in self.api("GET", "sessions"):
+            if notebook is None or session.get("path") == notebook:
+                self.api("DELETE", f"sessions/{session['id']}")
+                ended += 1
+        return ended
+
+    def log_tail(self, lines: int = 25) -> str:
+        text = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +84,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         command.append("--allow-root")
     env = {**os.environ, "JUPYTER_PREFER_ENV_PATH": "1", "MPLBACKEND": "Agg"}
     with serving(command, base, port, env=env, deadline_s=90) as server:  # its config: base/config, above
-        yield Lab(url=server.base, token=server.token, root=root)
+        yield Lab(url=server.base, token=server.token, root=root, log=server.log)
 
 
 @pytest.fixture(scope="session")
@@ -80,31 +106,76 @@ def page(browser, tmp_path: Path) -> Iterator[object]:
     context.close()
 
 
+RUN_ALL_STATE = """() => {
+    const w = window.jupyterapp.shell.currentWidget;
+    const kernel = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+    const cells = w && w.content ? w.content.widgets.filter(c => c.model.type === 'code') : [];
+    const errors = [];
+    cells.forEach((c, i) => {
+        for (let j = 0; j < c.model.outputs.length; j++) {
+            const o = c.model.outputs.get(j).toJSON();
+            if (o.output_type === 'error') errors.push(`code cell ${i + 1}: ${o.ename}: ${o.evalue}`);
+        }
+    });
+    return {
+        widget: w ? w.title.label : null,
+        kernel: kernel ? `${kernel.connectionStatus}/${kernel.status}` : 'none',
+        runAll: window.t40RunAll === undefined ? 'not started' : window.t40RunAll,
+        pending: cells.map((c, i) => c.model.executionCount === null
+            ? `${i + 1}: ${c.model.sharedModel.getSource().split('\\n')[0]}` : null).filter(x => x),
+        errors: errors,
+        dialogs: Array.from(document.querySelectorAll('.jp-Dialog')).map(d => d.innerText.slice(0, 200)),
+    };
+}"""
+
+
 def open_and_run_all(page, lab: Lab, notebook: str, timeout_ms: int = 90_000) -> None:
-    """Open a notebook in Lab, wait for a connected idle kernel, then run all cells and wait until idle."""
+    """Open a notebook in Lab on a fresh kernel, wait until it is connected and idle, then run all cells and wait
+    until Lab says the run finished and the kernel is idle. On a timeout or a failed run the error names what was
+    left: the cells that never ran, error outputs, Lab's dialogs, the kernel's state and the server's last lines."""
+    lab.end_sessions()
     page.goto(lab.tree(notebook))
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=timeout_ms, polling=250)
-    kernel_ready = """() => {
+    kernel_ready = """(path) => {
         const w = window.jupyterapp.shell.currentWidget;
         const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
-        return k && k.connectionStatus === 'connected' && k.status === 'idle';
+        return w && w.context && w.context.path === path && w.context.isReady
+            && k && k.connectionStatus === 'connected' && k.status === 'idle';
     }"""
-    # The first kernel of a fresh environment (a CI clone) can take well over a minute on a busy machine.
-    page.wait_for_function(kernel_ready, timeout=max(timeout_ms, 240_000), polling=250)
-    # Start Run All without awaiting its promise: page.evaluate has no timeout, and the promise never settles
-    # if Lab shows a dialog. The wait below, which has a timeout, decides.
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-    page.wait_for_function(
-        """() => {
-            const w = window.jupyterapp.shell.currentWidget;
-            const cells = w.content.widgets.filter(c => c.model.type === 'code');
-            return cells.length && cells.every(c => c.model.executionCount !== null)
-                && w.sessionContext.session.kernel.status === 'idle';
-        }""",
-        # every 250 ms, not every frame: a long wait costs no CPU. As long as the kernel's wait: under
-        # `make test WORKERS=2` this runs at nice 10 beside the sandbox tests, which can take both cores a while
-        timeout=max(timeout_ms, 240_000), polling=250,
-    )
+    # The first kernel of a fresh environment (a CI clone) can take well over a minute on a busy machine; as
+    # long under `make test WORKERS=2`, where this runs at nice 10 beside the sandbox tests.
+    wait_ms = max(timeout_ms, 240_000)
+    try:
+        page.wait_for_function(kernel_ready, arg=notebook, timeout=wait_ms, polling=250)
+        # Start Run All without awaiting it (page.evaluate has no timeout, and the promise never settles if Lab
+        # shows a dialog); its outcome lands in window.t40RunAll, which the wait below, with a timeout, reads.
+        page.evaluate("""() => {
+            window.t40RunAll = 'running';
+            window.jupyterapp.commands.execute('notebook:run-all-cells').then(
+                ok => { window.t40RunAll = ok ? 'done' : 'failed'; },
+                e => { window.t40RunAll = 'error: ' + e; });
+        }""")
+        page.wait_for_function(  # every 250 ms, not every frame: a long wait costs no CPU
+            """() => window.t40RunAll !== 'running'
+                && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'""",
+            timeout=wait_ms, polling=250)
+    except Exception as exc:  # a Playwright timeout: say what was left, not only that time ran out
+        raise AssertionError(f"{notebook}: Run All did not finish ({type(exc).__name__}).\n"
+                             f"{run_all_report(page, lab)}") from exc
+    state = page.evaluate(RUN_ALL_STATE)
+    if state["runAll"] != "done" or state["pending"] or state["errors"]:
+        raise AssertionError(f"{notebook}: Run All did not run every cell cleanly.\n{run_all_report(page, lab)}")
+
+
+def run_all_report(page, lab: Lab) -> str:
+    """What a Run All left behind, for an error message; a screenshot of the page goes to test-artifacts/."""
+    try:
+        state = json.dumps(page.evaluate(RUN_ALL_STATE), indent=1)
+    except Exception as exc:  # the page itself may be gone
+        state = f"(could not read the page: {exc})"
+    with contextlib.suppress(Exception):
+        screenshot(page, "failed-run-all")
+    return f"Lab's state: {state}\nThe server's last lines:\n{lab.log_tail()}"
 
 
 def screenshot(page, name: str) -> Path:

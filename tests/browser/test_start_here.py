@@ -23,3 +23,25 @@ def test_start_here_runs_and_shows_the_timeline_chart(lab, page):
     assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
     image.scroll_into_view_if_needed()
     screenshot(page, "start-here-timeline")
+
+
+def test_a_run_all_that_stops_on_an_error_names_the_cell_and_the_cells_left(lab, page):
+    """The tests' Run All fails at once, naming the error and the cells that never ran, instead of timing out
+    (a CI run once waited 240 s and said only "Timeout")."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"),
+                                         nbformat.v4.new_code_cell("raise ValueError('planted for the test')"),
+                                         nbformat.v4.new_code_cell("y = 2")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, lab.root / "zz-planted-error.ipynb")
+    try:
+        with pytest.raises(AssertionError) as failed:
+            open_and_run_all(page, lab, "zz-planted-error.ipynb")
+    finally:
+        lab.end_sessions("zz-planted-error.ipynb")
+        (lab.root / "zz-planted-error.ipynb").unlink()
+    message = str(failed.value)
+    assert "did not run every cell cleanly" in message
+    assert "code cell 2: ValueError: planted for the test" in message
+    assert "3: y = 2" in message and "The server's last lines" in message
