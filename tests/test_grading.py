@@ -10,6 +10,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -429,3 +430,61 @@ def test_no_kernel_is_started_that_no_submission_needs(tmp_path, monkeypatch):
         grader.close()
     assert [r.status for r in results] == ["graded"]
     assert sorted(started) == [0, 1], started  # one kernel per slot: the reference's and the submission's
+
+
+def grade_in_process(reference: Path, inputs: list[Path], out: Path, monkeypatch, capsys) -> dict:
+    """`grade` in this process without the sandbox, counting the kernels it starts and what nbval runs."""
+    import argparse
+
+    from trotsky1940.grading import cli
+
+    seen = {"kernels": 0, "runs": []}
+    prepare, run_nbval = grading.Grader._prepare, grading.Grader.run_nbval
+
+    def counted_prepare(self, slot):
+        seen["kernels"] += 1
+        return prepare(self, slot)
+
+    def counted_run(self, notebook, label):
+        seen["runs"].append(label)
+        return run_nbval(self, notebook, label)
+
+    monkeypatch.setattr(grading.Grader, "_prepare", counted_prepare)
+    monkeypatch.setattr(grading.Grader, "run_nbval", counted_run)
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    args = parser.parse_args([str(reference), *map(str, inputs), "--out", str(out), "--no-sandbox",
+                              "--workers", "2", "--cell-timeout", "8"])
+    seen["code"] = cli.run(args)
+    seen["stdout"] = capsys.readouterr().out
+    with (out / "gradebook.csv").open(encoding="utf-8") as handle:
+        seen["rows"] = {Path(r["submission"]).name: r for r in csv.DictReader(handle)}
+    return seen
+
+
+def test_a_run_with_nothing_new_to_grade_runs_no_code_and_the_reference_runs_when_a_file_needs_it(
+        tmp_path, monkeypatch, capsys):
+    """Re-running the grader after marking, with every file unchanged, starts no kernel and does not run the
+    reference (kernels and the reference cost seconds a file); a file that the first look took for unchanged but
+    that must be graded after all (a copy of a classmate's file under a new name) still gets the reference
+    checked first."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    nbformat.write(perfect(), folder / "a.ipynb")
+    out = tmp_path / "out"
+    first = grade_in_process(REFERENCE, [folder], out, monkeypatch, capsys)
+    assert first["code"] == 0 and sorted(first["runs"]) == ["class/a.ipynb", "reference"], first
+    assert first["kernels"] >= 2 and first["rows"]["a.ipynb"]["total"] == first["rows"]["a.ipynb"]["max"]
+
+    again = grade_in_process(REFERENCE, [folder], out, monkeypatch, capsys)
+    assert again["code"] == 0, again["stdout"]
+    assert again["kernels"] == 0 and again["runs"] == [], again
+    assert "none new or changed since the last run: no code is run" in again["stdout"]
+    assert again["rows"]["a.ipynb"]["status"] == first["rows"]["a.ipynb"]["status"]
+    assert again["rows"]["a.ipynb"]["total"] == first["rows"]["a.ipynb"]["total"]
+
+    shutil.copy(folder / "a.ipynb", folder / "b.ipynb")  # the same bytes as a.ipynb, which is given too
+    third = grade_in_process(REFERENCE, [folder], out, monkeypatch, capsys)
+    assert third["code"] == 0, third["stdout"]
+    assert sorted(third["runs"]) == ["class/b.ipynb", "reference"], third
+    assert third["rows"]["b.ipynb"]["total"] == first["rows"]["a.ipynb"]["total"]

@@ -179,16 +179,23 @@ def _run(args: argparse.Namespace) -> int:
             items = shard.select(items)
             say(f"shard {shard}: {len(items)} of the {plural(everyone, 'file')} (chosen by the hash of their names)",
                 quiet=quiet)
-        say(f"{plural(len(items), 'file')} found; the reference is checked alongside the first of them", quiet=quiet)
         grader.expect(len(items))
-        reference = grader.start_reference_check()  # runs alongside the first submissions
+        if any(grader.needs_kernel(item) for item in items):
+            say(f"{plural(len(items), 'file')} found; the reference is checked alongside the first of them",
+                quiet=quiet)
+            grader.start_reference_check()  # runs alongside the first submissions
+        else:  # a re-run after marking, say: nothing runs, the reference neither, unless a file needs it after all
+            say(f"{plural(len(items), 'file')} found, none new or changed since the last run: no code is run",
+                quiet=quiet)
+            grader.reference_on_demand = True
         shown = progress.Progress(len(items), quiet=quiet)
         try:
             results = grader.grade(items, on_start=shown.start, on_done=shown.finish)
         finally:
             shown.close()
         try:
-            grader.reference_verdict(reference)
+            if grader.reference_future is not None:
+                grader.reference_verdict(grader.reference_future)
         except core.GradingError as exc:
             say(f"grade: {exc}", sys.stderr)
             return 2

@@ -384,8 +384,16 @@ class Grader:
             slot.xhost = self.launcher.host_path(slot.exchange) if self.launcher else slot.exchange
             self.slots.put(slot)
         self.pool = ThreadPoolExecutor(max_workers=max(1, self.settings.workers))
+        self._warm: list = []  # the slots' first kernels: started with the reference check, when one is needed
+        self.reference_future = None  # the reference check, once started (None: no submission needed a kernel)
+        self.reference_on_demand = False  # start the reference check when a submission first needs a kernel
+
+    def _start_kernels(self) -> None:
+        """Start each slot's nbval worker and first kernel (once; called under ``self._lock``)."""
+        if self._warm or self._closing:
+            return
         self._warming = len(self._slots) if self.settings.warm_kernels > 0 else 0
-        self._warm = [self.pool.submit(self._warm_slot, slot) for slot in self._slots]  # workers and kernels start
+        self._warm = [self.pool.submit(self._warm_slot, slot) for slot in self._slots]
 
     def _warm_slot(self, slot: Slot) -> None:
         """Start a slot's nbval worker and its first kernel (the reference check or a submission takes it)."""
@@ -642,9 +650,15 @@ class Grader:
         self.reference_verdict(self.start_reference_check())
 
     def start_reference_check(self):
-        """Start grading the reference itself (in the pool, alongside the first submissions); if it fails,
-        the submissions not yet started are not graded at all."""
-        future = self.pool.submit(self.run_nbval, self.reference, "reference")
+        """Start grading the reference itself (in the pool, alongside the first submissions), and the kernels;
+        once: later calls return the same future. If it fails, the submissions not yet started are not graded at
+        all. A run in which every file keeps its earlier result (:meth:`needs_kernel`) never calls this: it runs
+        no code at all, and a submission that turns out to need a kernel after all starts the check itself."""
+        with self._lock:
+            if self.reference_future is not None:
+                return self.reference_future
+            self._start_kernels()
+            future = self.reference_future = self.pool.submit(self.run_nbval, self.reference, "reference")
 
         def verdict(done) -> None:
             try:
@@ -742,6 +756,8 @@ class Grader:
         missing = [q.id for q in self.questions if answers[q.id] is None]
         result.reflections = {q.id: "" if is_placeholder(q.id, answers[q.id]) else reflection_text(q.id, answers[q.id])
                               for q in self.questions if q.kind == "reflection"}
+        if self.reference_on_demand:  # the run's first look (needs_kernel) found nothing to run: it was wrong
+            self.start_reference_check()
         records, problem, info = self.run_nbval(self.inject(answers), item.label)
         result.seconds = info.get("seconds", 0.0)
         result.diagnostics = info
@@ -766,6 +782,19 @@ class Grader:
         for entry in entries:
             if entry.get("sha256"):
                 self.previous_by_sha.setdefault(entry["sha256"], []).append(entry)
+
+    def needs_kernel(self, item: intake.Item) -> bool:
+        """Whether grading ``item`` may run code: False for what is not a readable notebook file and for a file
+        byte for byte one that an earlier run into the same folder graded (it keeps that result, under its name
+        or under another). A first look, before the run: it reads the file but claims nothing."""
+        if item.path is None or item.archive:
+            return False
+        try:
+            sha = hashlib.sha256(intake.read_capped(item.path, self.settings.max_bytes)).hexdigest()
+        except intake.NotANotebook:
+            return False
+        earlier = [self.previous.get(item.label), *self.previous_by_sha.get(sha, [])]
+        return not any(e is not None and e.get("sha256") == sha and e.get("kind") in KEPT for e in earlier)
 
     def _moved(self, result: Result) -> dict | None:
         """The earlier result of the same file from the same student, given this time under another path
@@ -883,6 +912,9 @@ class Grader:
         self.given = {item.label for item in items}
         if not self._expected:
             self.expect(len(items))
+        if not self.reference_on_demand:
+            with self._lock:
+                self._start_kernels()
         return list(self.pool.map(one, items))
 
 
