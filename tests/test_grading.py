@@ -432,8 +432,10 @@ def test_no_kernel_is_started_that_no_submission_needs(tmp_path, monkeypatch):
     assert sorted(started) == [0, 1], started  # one kernel per slot: the reference's and the submission's
 
 
-def grade_in_process(reference: Path, inputs: list[Path], out: Path, monkeypatch, capsys) -> dict:
-    """`grade` in this process without the sandbox, counting the kernels it starts and what nbval runs."""
+def grade_in_process(reference: Path, inputs: list[Path], out: Path, monkeypatch, capsys,
+                     failing_reference: bool = False) -> dict:
+    """`grade` in this process without the sandbox, counting the kernels it starts and what nbval runs, in
+    order (``failing_reference``: the reference's run reports a failed cell)."""
     import argparse
 
     from trotsky1940.grading import cli
@@ -447,16 +449,22 @@ def grade_in_process(reference: Path, inputs: list[Path], out: Path, monkeypatch
 
     def counted_run(self, notebook, label):
         seen["runs"].append(label)
-        return run_nbval(self, notebook, label)
+        records, problem, info = run_nbval(self, notebook, label)
+        if failing_reference and label == "reference":
+            problem = "planted: the reference failed"
+        return records, problem, info
 
-    monkeypatch.setattr(grading.Grader, "_prepare", counted_prepare)
-    monkeypatch.setattr(grading.Grader, "run_nbval", counted_run)
     parser = argparse.ArgumentParser()
     cli.add_arguments(parser)
     args = parser.parse_args([str(reference), *map(str, inputs), "--out", str(out), "--no-sandbox",
                               "--workers", "2", "--cell-timeout", "8"])
-    seen["code"] = cli.run(args)
-    seen["stdout"] = capsys.readouterr().out
+    with monkeypatch.context() as patch:
+        patch.setattr(grading.Grader, "_prepare", counted_prepare)
+        patch.setattr(grading.Grader, "run_nbval", counted_run)
+        seen["code"] = cli.run(args)
+    captured = capsys.readouterr()
+    seen["stdout"], seen["stderr"] = captured.out, captured.err
+    seen["gradebook"] = (out / "gradebook.csv").read_bytes()
     with (out / "gradebook.csv").open(encoding="utf-8") as handle:
         seen["rows"] = {Path(r["submission"]).name: r for r in csv.DictReader(handle)}
     return seen
@@ -465,9 +473,9 @@ def grade_in_process(reference: Path, inputs: list[Path], out: Path, monkeypatch
 def test_a_run_with_nothing_new_to_grade_runs_no_code_and_the_reference_runs_when_a_file_needs_it(
         tmp_path, monkeypatch, capsys):
     """Re-running the grader after marking, with every file unchanged, starts no kernel and does not run the
-    reference (kernels and the reference cost seconds a file); a file that the first look took for unchanged but
-    that must be graded after all (a copy of a classmate's file under a new name) still gets the reference
-    checked first."""
+    reference (kernels and the reference cost seconds a file). A file that the first look took for unchanged but
+    that must be graded after all (a copy of a classmate's file under a new name) has the reference run before
+    it, and a failing reference then stops the run with no grades written."""
     folder = tmp_path / "class"
     folder.mkdir()
     nbformat.write(perfect(), folder / "a.ipynb")
@@ -484,7 +492,13 @@ def test_a_run_with_nothing_new_to_grade_runs_no_code_and_the_reference_runs_whe
     assert again["rows"]["a.ipynb"]["total"] == first["rows"]["a.ipynb"]["total"]
 
     shutil.copy(folder / "a.ipynb", folder / "b.ipynb")  # the same bytes as a.ipynb, which is given too
+    refused = grade_in_process(REFERENCE, [folder], out, monkeypatch, capsys, failing_reference=True)
+    assert refused["code"] == 2 and "does not pass its own checks" in refused["stderr"], refused
+    assert refused["runs"] == ["reference"], refused  # no student code ran
+    assert refused["gradebook"] == again["gradebook"]  # nothing written
+
     third = grade_in_process(REFERENCE, [folder], out, monkeypatch, capsys)
     assert third["code"] == 0, third["stdout"]
-    assert sorted(third["runs"]) == ["class/b.ipynb", "reference"], third
+    assert third["runs"] == ["reference", "class/b.ipynb"], third  # the reference first
+    assert third["kernels"] == 2, third  # the reference's and b's: none started ahead for nothing
     assert third["rows"]["b.ipynb"]["total"] == first["rows"]["a.ipynb"]["total"]

@@ -22,6 +22,14 @@ def test_start_here_runs_and_shows_the_timeline_chart(lab, page):
     assert box and box["width"] > 400 and box["height"] > 100
     assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
     image.scroll_into_view_if_needed()
+    # the screenshot shows the chart, not a blank notebook still being laid out after the scroll: the point at
+    # the image's centre is the image itself
+    page.wait_for_function("""i => {
+        const r = i.getBoundingClientRect();
+        const y = Math.min(r.top + r.height / 2, (r.top + innerHeight) / 2);
+        return document.elementFromPoint(r.left + r.width / 2, y) === i;
+    }""", arg=image.element_handle(), timeout=15_000, polling=100)
+    page.wait_for_timeout(200)
     screenshot(page, "start-here-timeline")
 
 

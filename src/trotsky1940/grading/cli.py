@@ -185,8 +185,8 @@ def _run(args: argparse.Namespace) -> int:
                 quiet=quiet)
             grader.start_reference_check()  # runs alongside the first submissions
         else:  # a re-run after marking, say: nothing runs, the reference neither, unless a file needs it after all
-            say(f"{plural(len(items), 'file')} found, none new or changed since the last run: no code is run",
-                quiet=quiet)
+            say(f"{plural(len(items), 'file')} found, none new or changed since the last run: no code is run "
+                "(a file that needs grading after all has the reference checked first)", quiet=quiet)
             grader.reference_on_demand = True
         shown = progress.Progress(len(items), quiet=quiet)
         try:

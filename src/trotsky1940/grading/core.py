@@ -45,7 +45,7 @@ import threading
 import time
 import traceback
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -386,7 +386,8 @@ class Grader:
         self.pool = ThreadPoolExecutor(max_workers=max(1, self.settings.workers))
         self._warm: list = []  # the slots' first kernels: started with the reference check, when one is needed
         self.reference_future = None  # the reference check, once started (None: no submission needed a kernel)
-        self.reference_on_demand = False  # start the reference check when a submission first needs a kernel
+        self.reference_on_demand = False  # run the reference check when a submission first needs a kernel
+        self._on_demand_lock = threading.Lock()
 
     def _start_kernels(self) -> None:
         """Start each slot's nbval worker and first kernel (once; called under ``self._lock``)."""
@@ -653,7 +654,8 @@ class Grader:
         """Start grading the reference itself (in the pool, alongside the first submissions), and the kernels;
         once: later calls return the same future. If it fails, the submissions not yet started are not graded at
         all. A run in which every file keeps its earlier result (:meth:`needs_kernel`) never calls this: it runs
-        no code at all, and a submission that turns out to need a kernel after all starts the check itself."""
+        no code at all, and a submission that turns out to need a kernel after all runs the check itself first
+        (:meth:`_reference_checked_on_demand`)."""
         with self._lock:
             if self.reference_future is not None:
                 return self.reference_future
@@ -756,8 +758,9 @@ class Grader:
         missing = [q.id for q in self.questions if answers[q.id] is None]
         result.reflections = {q.id: "" if is_placeholder(q.id, answers[q.id]) else reflection_text(q.id, answers[q.id])
                               for q in self.questions if q.kind == "reflection"}
-        if self.reference_on_demand:  # the run's first look (needs_kernel) found nothing to run: it was wrong
-            self.start_reference_check()
+        if self.reference_on_demand and not self._reference_checked_on_demand():
+            result.status = "not graded: the reference notebook failed its own checks"
+            return
         records, problem, info = self.run_nbval(self.inject(answers), item.label)
         result.seconds = info.get("seconds", 0.0)
         result.diagnostics = info
@@ -783,6 +786,25 @@ class Grader:
             if entry.get("sha256"):
                 self.previous_by_sha.setdefault(entry["sha256"], []).append(entry)
 
+    def _reference_checked_on_demand(self) -> bool:
+        """For a run whose first look found nothing to run but whose submission needs a kernel after all: run
+        the reference check now, in this thread, before any student code (once; other submissions wait for it,
+        holding no slot); return whether it passed. The pool has queued every submission already, so a check
+        submitted to it would run last."""
+        with self._on_demand_lock:
+            if self.reference_future is None:
+                future: Future = Future()
+                try:
+                    future.set_result(self.run_nbval(self.reference, "reference"))
+                except Exception as exc:  # noqa: BLE001 - reported by reference_verdict() to the caller
+                    future.set_exception(exc)
+                self.reference_future = future
+                try:
+                    self.reference_verdict(future)
+                except Exception:  # noqa: BLE001 - the caller's reference_verdict() reports it
+                    self._abort.set()
+        return not self._abort.is_set()
+
     def needs_kernel(self, item: intake.Item) -> bool:
         """Whether grading ``item`` may run code: False for what is not a readable notebook file and for a file
         byte for byte one that an earlier run into the same folder graded (it keeps that result, under its name
@@ -793,6 +815,8 @@ class Grader:
             sha = hashlib.sha256(intake.read_capped(item.path, self.settings.max_bytes)).hexdigest()
         except intake.NotANotebook:
             return False
+        except OSError:  # a read error: grading it will say what happened, in its row
+            return True
         earlier = [self.previous.get(item.label), *self.previous_by_sha.get(sha, [])]
         return not any(e is not None and e.get("sha256") == sha and e.get("kind") in KEPT for e in earlier)
 
