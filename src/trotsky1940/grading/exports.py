@@ -17,7 +17,7 @@ status, comment, graded_at``; ``grade`` a number, or None when not graded) and r
 Numbers are written plainly with a decimal point and at most two decimals (``7``, ``7.5``, ``7.33``; never
 ``7.0``), so the platform reads them as numbers; every text cell goes through :func:`report.csv_cell` (control
 characters removed, a leading ``=``, ``+``, ``-``, ``@`` neutralised). Layouts and their sources are described
-in ``/tmp/t40/lms-readme.md``.
+in the README's section "What the platforms hand you".
 """
 
 from __future__ import annotations

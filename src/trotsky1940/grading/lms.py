@@ -5,7 +5,7 @@ parses student code. No global state: every function works on its arguments alon
 
 - :func:`identify` reads who a file is from out of its path inside a platform's download, by that platform's
   documented file naming (Moodle's "Download all submissions", Canvas's "Download Submissions", a Google Drive
-  folder of Google Classroom copies). See ``/tmp/t40/lms-readme.md`` ("What the platforms hand you") for the
+  folder of Google Classroom copies). See the README's section "What the platforms hand you" for the
   conventions and where they are documented.
 - :func:`extract` unpacks a zip into an empty private folder: every regular member is created with
   ``O_EXCL | O_NOFOLLOW`` (no executable bits), sizes are counted while inflating (the header's sizes are never
