@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -37,6 +37,7 @@ class Lab:
     token: str
     root: Path
     log: Path  # what the server printed: kernel starts, restarts and deaths
+    kept: set[str] = field(default_factory=set)  # sessions end_sessions leaves running (the shared start-here)
 
     def tree(self, path: str) -> str:
         """``path`` opened in a workspace of its own: Lab restores the tabs a workspace last had, so in the shared
@@ -56,6 +57,8 @@ class Lab:
         state of the last one."""
         ended = 0
         for session in self.api("GET", "sessions"):
+            if session["id"] in self.kept:
+                continue
             if notebook is None or session.get("path") == notebook:
                 try:
                     self.api("DELETE", f"sessions/{session['id']}")
@@ -109,6 +112,51 @@ def page(browser, tmp_path: Path) -> Iterator[object]:
     page.set_default_timeout(60_000)
     yield page
     context.close()
+
+
+START_HERE = "00-start-here.ipynb"
+START_HERE_VIEWPORT = {"width": 1400, "height": 1000}
+
+
+@pytest.fixture(scope="session")
+def start_here_run(lab, browser) -> Iterator[object]:
+    """00-start-here run all once in Lab, in a page and on a kernel kept for the whole run (each Run All costs a
+    kernel and Lab's rendering, about 5 CPU-seconds): the page the tests of `start_here` share. Its session is
+    one that ``Lab.end_sessions`` spares. It uses ``lab``, so its tests all run in the Lab tests' worker."""
+    context = browser.new_context(viewport=START_HERE_VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        open_and_run_all(page, lab, START_HERE)
+        session = page.evaluate("() => window.t40Notebook.sessionContext.session.id")
+        lab.kept.add(session)
+        yield page
+        lab.kept.discard(session)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def start_here(start_here_run):
+    """The page of ``start_here_run``, at its first size, with the explorer's cell (timeline.timeline_explorer())
+    run again, so that each test meets the explorer as a student does after Run All: on its first event, all
+    phases, not zoomed, not playing, at the normal speed, whatever the test before did."""
+    page = start_here_run
+    page.set_viewport_size(START_HERE_VIEWPORT)
+    index = page.evaluate("""() => window.t40Notebook.content.widgets.findIndex(
+        c => c.model.type === 'code' && c.model.sharedModel.getSource().includes('timeline_explorer('))""")
+    assert index >= 0, f"{START_HERE} has no cell that calls timeline.timeline_explorer()"
+    before = page.evaluate("i => window.t40Notebook.content.widgets[i].model.executionCount", index)
+    page.evaluate("""i => { const w = window.t40Notebook;
+        window.jupyterapp.shell.activateById(w.id); w.content.activeCellIndex = i; w.content.deselectAll();
+        window.jupyterapp.commands.execute('notebook:run-cell'); }""", index)
+    page.wait_for_function("""([i, before]) => { const w = window.t40Notebook;
+        const n = w.content.widgets[i].model.executionCount;
+        return n !== null && n !== before && w.sessionContext.session.kernel.status === 'idle'; }""",
+                           arg=[index, before], timeout=60_000, polling=100)
+    page.wait_for_function("() => document.querySelectorAll('.t40-timeline').length === 1 && (document.querySelector("
+                           "'.t40-timeline .t40-card')?.innerText || '').startsWith('Event 1 of')", timeout=30_000)
+    return page
 
 
 RUN_ALL_STATE = """() => {
@@ -230,6 +278,6 @@ def make_app(target: str, *variables: str, log_path: Path | None = None) -> Iter
 @one_worker
 def present_url() -> Iterator[str]:
     """`make present` (the projector app, a Voila server on 127.0.0.1), started once for the tests of
-    test_present.py and the accessibility check of test_accessibility.py."""
+    test_present.py (which loads it once and checks it at each size, with axe-core and from the keyboard)."""
     with make_app("present") as url:
         yield url

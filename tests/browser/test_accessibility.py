@@ -1,7 +1,8 @@
 """axe-core (pinned, see axe.py) with the WCAG 2.1 A and AA rules, in Chromium (issue 13, item 6): every page of
-the student and the teacher site, the projector app (`make present`) and the output areas of a chapter run in
-JupyterLab. The counts (failing elements per page) go to test-artifacts/axe-*.json. A page of the teacher site
-that is byte for byte the student site's page is checked once, on the student site."""
+the student and the teacher site, and the output areas of a chapter run in JupyterLab. (The projector app,
+`make present`, is checked in test_present.py, in the page its other tests use.) The counts (failing elements per
+page) go to test-artifacts/axe-*.json. A page of the teacher site that is byte for byte the student site's page is
+checked once, on the student site."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from ..test_site import pages
 from .axe import AXE_VERSION, count, run_axe, summary
-from .conftest import ARTIFACTS, open_and_run_all
+from .conftest import ARTIFACTS
 from .test_site import offline_page, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -65,20 +66,8 @@ def test_every_page_of_the_sites_passes_wcag_21_aa(which, part, request, browser
     assert failures == {}, json.dumps(failures, indent=1)
 
 
-def test_the_projector_app_passes_wcag_21_aa(browser, present_url):
-    context, page = offline_page(browser, present_url.rstrip("/"), 1920, 1080)
-    try:
-        page.goto(present_url, wait_until="load", timeout=120_000)
-        page.locator(".t40-x input.t40-slider").first.wait_for(state="visible", timeout=120_000)
-        violations = run_axe(page)
-        record("present", {"teachers/timeline-app.ipynb (Voila)": count(violations)})
-    finally:
-        context.close()
-    assert violations == [], summary(violations)
-
-
-def test_the_output_areas_of_a_chapter_in_lab_pass_wcag_21_aa(lab, page):
-    open_and_run_all(page, lab, "00-start-here.ipynb")
+def test_the_output_areas_of_a_chapter_in_lab_pass_wcag_21_aa(start_here):
+    page = start_here  # 00-start-here run all in Lab (conftest.start_here_run)
     page.locator(".t40-timeline .t40-slider input[type=range]").first.wait_for(state="visible", timeout=30_000)
     page.wait_for_function("() => (document.querySelector('.t40-timeline .t40-card')?.innerText || '')"
                            ".startsWith('Event 1 of')", timeout=30_000)

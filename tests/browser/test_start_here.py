@@ -11,8 +11,8 @@ from .conftest import open_and_run_all, screenshot
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_start_here_runs_and_shows_the_timeline_chart(lab, page):
-    open_and_run_all(page, lab, "00-start-here.ipynb")
+def test_start_here_runs_and_shows_the_timeline_chart(start_here):
+    page = start_here  # run all in Lab, in the page the Lab tests share (conftest.start_here_run)
     image = page.locator('.jp-OutputArea-output img[alt^="A timeline of"]').first
     image.wait_for(state="visible", timeout=30_000)
     expected = charts.timeline_chart(1929, 1940).alt_text

@@ -10,7 +10,7 @@ import pytest
 
 from trotsky1940 import data
 
-from .conftest import ARTIFACTS, open_and_run_all, screenshot
+from .conftest import ARTIFACTS, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,9 +39,9 @@ def press_and_wait(page, key: str, card_before: str, src_before: str) -> float:
     return time.perf_counter() - start
 
 
-def test_timeline_explorer_works_from_the_keyboard(lab, page):
+def test_timeline_explorer_works_from_the_keyboard(start_here):
+    page = start_here
     events = data.load().events
-    open_and_run_all(page, lab, "00-start-here.ipynb")
     explorer = page.locator(".t40-timeline").first
     explorer.wait_for(state="visible", timeout=30_000)
     explorer.scroll_into_view_if_needed()
@@ -101,12 +101,12 @@ def test_timeline_explorer_works_from_the_keyboard(lab, page):
     print(f"\nbrowser: key press to new card and image, median {result['median_ms']} ms (goal <= 200 ms)")
 
 
-def test_play_moves_on_at_the_chosen_speed_and_stop_keeps_the_event(lab, page):
+def test_play_moves_on_at_the_chosen_speed_and_stop_keeps_the_event(start_here):
     """Issue 13, item 2: Play and Stop are buttons with words (no icon font); Play moves on one card per 4 s unless
     another speed is chosen; Stop stays on the current event. The image has alt text naming the event."""
+    page = start_here
     events = data.load().events
     page.set_viewport_size({"width": 1366, "height": 768})
-    open_and_run_all(page, lab, "00-start-here.ipynb")
     explorer = page.locator(".t40-timeline").first
     explorer.wait_for(state="visible", timeout=30_000)
     explorer.scroll_into_view_if_needed()
