@@ -123,6 +123,19 @@ def diagnostics_of(graded: dict, name: str) -> dict:
     return next(s for s in graded["run"]["submissions"] if s["submission"].endswith(name))
 
 
+def explain(graded: dict, name: str) -> str:
+    """Everything the run kept about one submission, for an assertion message: its gradebook row, its entry in
+    run.json (the kernel's exit, the limits it met, timings) and its feedback file (what each cell did)."""
+    parts = [f"row: {json.dumps(row_of(graded, name), ensure_ascii=False)}"]
+    try:
+        parts.append(f"run.json: {json.dumps(diagnostics_of(graded, name), ensure_ascii=False)}")
+        parts.append(f"feedback:\n{feedback_of(graded, name)[:4000]}")
+    except (StopIteration, KeyError, OSError) as exc:
+        parts.append(f"(no run.json entry or feedback: {exc!r})")
+    parts.append(f"grader's stderr (end): {graded['result'].stderr[-1500:]}")
+    return "\n".join(parts)
+
+
 def with_answer(qid: str, source: str, base=None):
     nb = base or perfect()
     answer_cell(nb, qid).source = source
@@ -428,8 +441,8 @@ def test_scores(campaign, name):
         expected = but(q1=0, q2=0)
         if not uses_cgroups(campaign):
             row = {**row, "q1": "0"}
-    assert row["status"].startswith("graded"), row
-    assert scores(row) == expected, row
+    assert row["status"].startswith("graded"), explain(campaign, name)
+    assert scores(row) == expected, explain(campaign, name)
     assert row["total"] == campaign["rows"][row["submission"]]["total"]
     if name != "05a-memory-children.ipynb" or uses_cgroups(campaign):
         assert int(row["total"]) == sum(expected.values())
@@ -530,7 +543,7 @@ def test_one_submission_leaves_nothing_for_the_next(who):
     try:
         assert graded["result"].returncode == 0, graded["result"].stderr
         for name in ("1-leaves-things.ipynb", "2-looks-for-them.ipynb", "3-honest.ipynb"):
-            assert scores(row_of(graded, name)) == full(), row_of(graded, name)
+            assert scores(row_of(graded, name)) == full(), explain(graded, name)
         shm = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
         assert not [line for line in shm if line.split()[0] == str(SHM_KEY)]
         assert not list(Path("/var/tmp").glob("t40-left")) and not list(Path("/dev/shm").glob("t40-left"))
@@ -581,7 +594,7 @@ answer_q1 = 1929
         assert graded["result"].returncode == 0, graded["result"].stderr
         assert bool(graded["sandbox"].get("cgroups")) == (workers == "2"), graded["sandbox"]
         for name in ("1-honest.ipynb", "2-honest.ipynb", "3-honest.ipynb", "0-hog.ipynb"):
-            assert scores(row_of(graded, name)) == full(), row_of(graded, name)
+            assert scores(row_of(graded, name)) == full(), explain(graded, name)
     finally:
         shutil.rmtree(place, ignore_errors=True)
 
