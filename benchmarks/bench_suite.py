@@ -11,7 +11,8 @@ which misses servers and browsers stopped by a signal: the figure is then a lowe
 
 With ``--workers 0`` (one process) it also prints the CPU time of each test module
 (``--top``), from a small pytest plugin in this folder (``suite_cpu.py``) that reads the phase's cgroup before and
-after each test; under several workers those figures overlap and are not shown.
+after each test; under several workers those figures overlap and are not shown: it prints instead how each worker
+was kept busy (its time in tests, when its last test ended, its longest xdist groups and when they ran).
 
 The goal (issue 15): `make test` within 4 minutes (240 s) on 2 cores after install. On 2 cores a phase can be no
 shorter than its CPU time / 2, whatever the number of workers: the "floor" column.
@@ -98,6 +99,26 @@ def run_phase(name: str, argv: list[str], env: dict[str, str]) -> dict:
             "exact": meter.exact}
 
 
+def print_packing(per_worker: list[list[dict]]) -> None:
+    """How the pytest-xdist workers were kept busy: per worker its tests' wall time, when it ran its last test,
+    and its longest groups. A worker that ends well before the other shows time lost to packing."""
+    start = min(t["start"] for rows in per_worker for t in rows)
+    end = max(t["end"] for rows in per_worker for t in rows)
+    print(f"\nworkers (times from the first test's start; the last test ended at {end - start:.0f} s):")
+    for rows in per_worker:
+        groups: dict[str, list[float]] = {}
+        for t in rows:
+            span = groups.setdefault(t["group"] or "(no group)", [0.0, t["start"], t["end"]])
+            span[0] += t["wall"]
+            span[1], span[2] = min(span[1], t["start"]), max(span[2], t["end"])
+        busy = sum(t["wall"] for t in rows)
+        last = max(t["end"] for t in rows)
+        print(f"  {rows[0]['worker'] or 'main'}: {len(rows)} tests, {busy:.0f} s in tests, last ended at "
+              f"{last - start:.0f} s (idle {end - last:.0f} s at the end)")
+        for name, (wall, first, final) in sorted(groups.items(), key=lambda kv: -kv[1][0])[:6]:
+            print(f"    {wall:6.0f} s  {first - start:5.0f}-{final - start:<5.0f} {name[:90]}")
+
+
 def load() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -122,10 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         command = ["make", "--no-print-directory", phase]
         if phase == "unit":
             command.append(f"WORKERS={args.workers}")
-            if args.workers == 0:
-                env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "benchmarks"), env.get("PYTHONPATH")]))
-                env["PYTEST_ADDOPTS"] = f"{env.get('PYTEST_ADDOPTS', '')} -p suite_cpu".strip()
-                env["T40_BENCH_TESTS"] = str(per_test)
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "benchmarks"), env.get("PYTHONPATH")]))
+            env["PYTEST_ADDOPTS"] = f"{env.get('PYTEST_ADDOPTS', '')} -p suite_cpu".strip()
+            env["T40_BENCH_TESTS"] = str(per_test)
         row = run_phase(phase, command, env)
         rows.append(row)
         print(f"  {phase}: exit {row['exit']}, {row['wall_s']:.0f} s", flush=True)
@@ -154,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'CPU s':>7} {'wall s':>7} {'tests':>6}  module")
         for name, (w, c, n) in sorted(modules.items(), key=lambda kv: -kv[1][1])[:args.top]:
             print(f"{c:7.1f} {w:7.1f} {n:6d}  {name}")
+    workers = sorted(per_test.parent.glob("tests-*.json"))
+    if workers:
+        print_packing([json.loads(p.read_text()) for p in workers])
     print(f"\nload after: {load()}")
     return max(r["exit"] for r in rows)
 
