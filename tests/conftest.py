@@ -20,7 +20,7 @@ import pytest
 
 from trotsky1940 import data
 
-from .helpers import ROOT, free_port, one_worker, stop_group, wait_for_status
+from .helpers import ROOT, free_port, group_name, one_worker, stop_group, wait_for_status
 
 CHROMIUM_HINT = (
     "Chromium was not found. Browser tests drive Debian's Chromium: install it with "
@@ -94,7 +94,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if getattr(definition.func, "_t40_one_worker", False):
                 values = [f"{arg}={params[arg]}" for arg in definition.argnames if arg in params]
                 where = getattr(definition.func, "__module__", None) or item.module.__name__  # conftest: one group
-                groups.append(f"{where}.{name}[{','.join(values)}]")
+                groups.append(group_name(f"{where}.{name}", values))
         if groups:
             item.add_marker(pytest.mark.xdist_group("+".join(groups)))
     # Longest first (the sandbox group, then modules with slow tests), each module kept in one piece and in its

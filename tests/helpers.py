@@ -32,6 +32,13 @@ def one_worker(fixture_function):
     return fixture_function
 
 
+def group_name(fixture: str, values: list[str]) -> str:
+    """The pytest-xdist group of the tests that use a ``one_worker`` fixture (with these parameter values). It
+    never ends in "]": xdist takes a node id whose last "]" comes after its last "@" for a parametrized test with
+    no group, and would spread the group's tests over the workers (each then making the fixture again)."""
+    return fixture + (f"({','.join(values)})" if values else "")
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -1,5 +1,6 @@
-"""benchmarks/bench_suite.py: the report of how pytest-xdist workers were kept busy (read from suite_cpu.py's
-per-worker files) says when each worker ended and what ran on it."""
+"""Running the suite in parallel: benchmarks/bench_suite.py's report of how the pytest-xdist workers were kept busy
+(read from suite_cpu.py's per-worker files), and the xdist groups of tests/conftest.py, which that report showed
+split over both workers."""
 
 from __future__ import annotations
 
@@ -33,3 +34,15 @@ def test_packing_names_each_worker_its_idle_time_and_its_longest_groups(capsys):
     gw0 = lines.index(next(line for line in lines if "gw0:" in line))
     assert "180 s" in lines[gw0 + 1] and "0-180" in lines[gw0 + 1] and "sandbox" in lines[gw0 + 1]
     assert "(no group)" in lines[gw0 + 2]
+
+
+def test_xdist_keeps_each_one_worker_group_whole():
+    """pytest-xdist's --dist loadgroup reads the group from the node id: it must find ours, for parametrized
+    tests and for fixtures with parameters too (a group name ending in "]" was once read as no group at all)."""
+    from xdist.scheduler import LoadGroupScheduling
+
+    from .helpers import group_name
+
+    for group in (group_name("tests.conftest.make_lab", []), group_name("tests.x.who", ["who=root"]), "sandbox"):
+        for test in ("tests/test_x.py::test_a", "tests/test_x.py::test_b[user-01a.ipynb]"):
+            assert LoadGroupScheduling._split_scope(None, f"{test}@{group}") == group, (test, group)

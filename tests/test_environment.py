@@ -91,7 +91,8 @@ def imports_of(paths) -> set[str]:
 STUDENT_MODULES = ("data", "display", "charts", "timeline", "exercises", "answer_forms", "documents", "paths")
 """What the notebooks import: its imports must be in the base dependencies, not in an extra."""
 
-DISTRIBUTION = {"PIL": "pillow", "zmq": "pyzmq", "IPython": "ipython", "yaml": "pyyaml", "packaging": "packaging"}
+DISTRIBUTION = {"PIL": "pillow", "zmq": "pyzmq", "IPython": "ipython", "yaml": "pyyaml", "packaging": "packaging",
+                "xdist": "pytest-xdist"}
 
 
 @pytest.mark.skipif(PYPROJECT is None, reason="reading pyproject.toml needs Python 3.11's tomllib")
