@@ -136,12 +136,12 @@ test: lint unit
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks notebooks exercises
 
-# The unit tests run in this one process by default (WORKERS=0). `make unit WORKERS=2` runs them in 2 pytest-xdist
-# workers (--dist loadgroup keeps the sandbox tests in one worker, one after another, and makes costly fixtures
-# once: see tests/conftest.py and CONTRIBUTING.md): about 260-370 s instead of 500-600 s here, but 3 of 5
-# fresh-clone runs in 2 workers had one test fail under the load, so it is not yet what CI runs.
-# benchmarks/bench_suite.py measures each phase of `make test` in wall and CPU time.
-WORKERS ?= 0
+# The unit tests run in 2 pytest-xdist workers on a machine with 2 or more cores (one process on one core, or with
+# `make test WORKERS=0`). --dist loadgroup keeps the sandbox tests in one worker, one after another, and makes each
+# costly fixture once (tests/conftest.py, CONTRIBUTING.md). On 2 cores this takes about 225-240 s; the suite's CPU
+# time is the floor (about 390-430 CPU-s, so 195-215 s), more workers only add contention.
+# benchmarks/bench_suite.py measures each phase of `make test` in wall and CPU time, and how the workers were used.
+WORKERS ?= $(shell n=$$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1); [ "$$n" -ge 2 ] 2>/dev/null && echo 2 || echo 0)
 unit: $(TEST_STAMP)
 	$(BIN)/python -m pytest --durations=15 --numprocesses=$(WORKERS) --dist=loadgroup
 

@@ -128,8 +128,8 @@ def load() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workers", type=int, default=0, help="make unit WORKERS=N (default 0, as make test: one "
-                                                                   "process, with CPU time per test module)")
+    parser.add_argument("--workers", type=int, default=2, help="make unit WORKERS=N (default 2, as make test on 2 "
+                                                                   "cores; 0: one process, with CPU time per module)")
     parser.add_argument("--phases", nargs="+", default=["lint", "unit"],
                         choices=["lint", "notebooks", "exercises", "unit"])
     parser.add_argument("--top", type=int, default=15, help="test modules to list by CPU time (--workers 0 only)")

@@ -216,12 +216,19 @@ time.sleep(6)
 answer_q6 = "B"
 '''
 
+# Four children of 640 MiB each: 2.5 GiB together, over the 2 GiB a submission may hold with cgroups, each well
+# under it. No bigger: with 1.2 GiB each the file took 1.5-1.9 s to grade alone but 6.4 s (cgroups) and 9.9 s (rlimits,
+# where all 4.8 GiB are touched) in the campaign beside the other submissions and a second test worker, over its
+# 8 s limit; and twice, in a busy full run, this file lost the questions after it as well (an interrupt the kernel
+# answered too late, most likely). A child counts as holding its memory only while it lives: with cgroups, the
+# last child's pages can be had by killing one that had already said "ok".
 MEMORY_CHILDREN = r'''
 import subprocess, sys
-child = ("import time\nb = bytearray(1200 * 1024**2)\nfor i in range(0, len(b), 4096):\n    b[i] = 1\n"
+child = ("import time\nb = bytearray(640 * 1024**2)\nfor i in range(0, len(b), 4096):\n    b[i] = 1\n"
          "print('ok', flush=True)\ntime.sleep(4)\n")
 procs = [subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True) for _ in range(4)]
-held = sum(1 for p in procs if p.stdout.readline().strip() == "ok")
+said_ok = [p.stdout.readline().strip() == "ok" for p in procs]
+held = sum(1 for ok, p in zip(said_ok, procs) if ok and p.poll() is None)  # a child killed after its "ok" holds none
 for p in procs:
     p.kill()
 answer_q1 = 1929 if held == 4 else "limited"
