@@ -141,7 +141,8 @@ lint: $(TEST_STAMP)
 # costly fixture once (tests/conftest.py, CONTRIBUTING.md). On 2 cores this takes about 225-240 s; the suite's CPU
 # time is the floor (about 390-430 CPU-s, so 195-215 s), more workers only add contention.
 # benchmarks/bench_suite.py measures each phase of `make test` in wall and CPU time, and how the workers were used.
-WORKERS ?= $(shell n=$$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1); [ "$$n" -ge 2 ] 2>/dev/null && echo 2 || echo 0)
+# (nproc counts the cores this process may use, as in a container limited to one; macOS has sysctl instead)
+WORKERS ?= $(shell n=$$(nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 1); [ "$$n" -ge 2 ] 2>/dev/null && echo 2 || echo 0)
 unit: $(TEST_STAMP)
 	$(BIN)/python -m pytest --durations=15 --numprocesses=$(WORKERS) --dist=loadgroup
 

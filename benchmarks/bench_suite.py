@@ -119,6 +119,21 @@ def print_packing(per_worker: list[list[dict]]) -> None:
             print(f"    {wall:6.0f} s  {first - start:5.0f}-{final - start:<5.0f} {name[:90]}")
 
 
+SPEED_LOOP = ("import time\nt = time.process_time()\nx = 0\nfor i in range(20_000_000):\n    x += i\n"
+              "print(time.process_time() - t)")
+
+
+def speed() -> str:
+    """CPU seconds a fixed loop of pure Python takes in a fresh interpreter, printed before and after the phases:
+    on a shared machine the same suite's CPU time changes by a third from one hour to the next, and this tells a
+    machine that was slower at the time from a slower suite (compare it between runs on the same machine)."""
+    try:
+        out = subprocess.run([sys.executable, "-c", SPEED_LOOP], capture_output=True, text=True, timeout=120)
+        return f"{float(out.stdout):.2f} s"
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return "?"
+
+
 def load() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -135,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=15, help="test modules to list by CPU time (--workers 0 only)")
     args = parser.parse_args(argv)
 
-    print(f"bench_suite: {CORES} cores, load {load()}, make unit WORKERS={args.workers}")
+    print(f"bench_suite: {CORES} cores, load {load()}, a fixed Python loop {speed()}, make unit WORKERS={args.workers}")
     per_test = Path(tempfile.mkdtemp(prefix="t40-bench-")) / "tests.json"
     rows = []
     for phase in args.phases:
@@ -177,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     workers = sorted(per_test.parent.glob("tests-*.json"))
     if workers:
         print_packing([json.loads(p.read_text()) for p in workers])
-    print(f"\nload after: {load()}")
+    print(f"\nload after: {load()}; the fixed Python loop: {speed()}")
     return max(r["exit"] for r in rows)
 
 

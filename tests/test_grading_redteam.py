@@ -11,6 +11,7 @@ root) and ``user`` (an ordinary user made with useradd when the tests run as roo
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import re
@@ -37,6 +38,7 @@ NAME = "01-background"
 SECRET = "s3cr3t-teacher-token"
 SHM_KEY = 0x7440
 PWNED = Path("/tmp/trotsky1940-pwned")
+KEPT = itertools.count(1)  # T40_KEEP_GRADING
 
 
 def full() -> dict[str, int]:
@@ -93,8 +95,8 @@ def grade(who: Runner, submissions: list[Path | str], out: Path, *extra: str, cw
     result = subprocess.run(who.command(args), capture_output=True, text=True, timeout=timeout, cwd=cwd,
                             env=who.env({"T40_SECRET_TOKEN": SECRET, "JUPYTER_TOKEN": SECRET, **(env or {})}))
     keep = os.environ.get("T40_KEEP_GRADING")  # a folder: every run's results are copied there (for a flake)
-    if keep and out.is_dir():
-        shutil.copytree(out, Path(keep) / f"{out.parent.name}-{out.name}", dirs_exist_ok=True, symlinks=True)
+    if keep and out.is_dir():  # numbered: two runs into the same folder are kept apart
+        shutil.copytree(out, Path(keep) / f"{next(KEPT):03d}-{out.parent.name}-{out.name}", symlinks=True)
     rows, run, layers = {}, {}, {}
     if (out / "gradebook.csv").exists():
         with (out / "gradebook.csv").open(encoding="utf-8", newline="") as handle:
@@ -130,7 +132,7 @@ def explain(graded: dict, name: str) -> str:
     try:
         parts.append(f"run.json: {json.dumps(diagnostics_of(graded, name), ensure_ascii=False)}")
         parts.append(f"feedback:\n{feedback_of(graded, name)[:4000]}")
-    except (StopIteration, KeyError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a message must never hide the assertion it explains
         parts.append(f"(no run.json entry or feedback: {exc!r})")
     parts.append(f"grader's stderr (end): {graded['result'].stderr[-1500:]}")
     return "\n".join(parts)
@@ -223,11 +225,13 @@ answer_q6 = "B"
 # answered too late, most likely). A child counts as holding its memory only while it lives: with cgroups, the
 # last child's pages can be had by killing one that had already said "ok".
 MEMORY_CHILDREN = r'''
-import subprocess, sys
-child = ("import time\nb = bytearray(640 * 1024**2)\nfor i in range(0, len(b), 4096):\n    b[i] = 1\n"
-         "print('ok', flush=True)\ntime.sleep(4)\n")
-procs = [subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True) for _ in range(4)]
+import subprocess, sys, time
+child = ("import sys\nb = bytearray(640 * 1024**2)\nfor i in range(0, len(b), 4096):\n    b[i] = 1\n"
+         "print('ok', flush=True)\nsys.stdin.read()\n")  # holds its memory until it is killed
+procs = [subprocess.Popen([sys.executable, "-c", child], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+         for _ in range(4)]
 said_ok = [p.stdout.readline().strip() == "ok" for p in procs]
+time.sleep(0.3)  # a child the limit killed is gone by now
 held = sum(1 for ok, p in zip(said_ok, procs) if ok and p.poll() is None)  # a child killed after its "ok" holds none
 for p in procs:
     p.kill()
@@ -448,6 +452,9 @@ def test_scores(campaign, name):
         expected = but(q1=0, q2=0)
         if not uses_cgroups(campaign):
             row = {**row, "q1": "0"}
+        else:  # the children ran and were limited: not a cell that crashed
+            q1_line = next(line for line in feedback_of(campaign, name).splitlines() if line.startswith("| q1:"))
+            assert '"limited"' in q1_line, explain(campaign, name)
     assert row["status"].startswith("graded"), explain(campaign, name)
     assert scores(row) == expected, explain(campaign, name)
     assert row["total"] == campaign["rows"][row["submission"]]["total"]

@@ -300,3 +300,21 @@ def test_npm_packages_unpack_safely_with_or_without_tarfiles_data_filter(tmp_pat
         with pytest.raises(tarfile.TarError):
             site_module.safe_extract(archive_with(bad), tmp_path / "bad")
     assert not (tmp_path / "escape.js").exists()
+
+
+def test_only_the_badge_naming_the_site_is_ignored_when_pages_are_compared(tmp_path):
+    """The axe check skips a teacher page that is the student site's but for the badge (browser/test_accessibility)."""
+    from .browser.test_accessibility import BADGE, same_page
+
+    teacher, student = tmp_path / "teacher", tmp_path / "student"
+    for folder, audience in ((teacher, "teacher"), (student, "student")):
+        folder.mkdir()
+        for name, title, body in (("same.html", "A page", "<p>the same</p>"),
+                                  ("other.html", "A page", f"<p>{audience}</p>"), ("index.html", "Index", "<p>x</p>")):
+            (folder / name).write_text(site_module.page(title, body, 0, audience), encoding="utf-8")
+    (teacher / "teacher-only.html").write_text("<p>notes</p>", encoding="utf-8")
+    assert BADGE.search((teacher / "same.html").read_text(encoding="utf-8"))
+    assert same_page("same.html", teacher, student)
+    assert not same_page("other.html", teacher, student)
+    assert not same_page("index.html", teacher, student)  # the badge's own colours are checked there
+    assert not same_page("teacher-only.html", teacher, student)

@@ -143,6 +143,8 @@ def start_here(start_here_run):
     phases, not zoomed, not playing, at the normal speed, whatever the test before did."""
     page = start_here_run
     page.set_viewport_size(START_HERE_VIEWPORT)
+    # a Play left running by the test before (its timer lives in the widget's model, which outlives the view)
+    page.evaluate("() => document.querySelectorAll('.t40-timeline button.t40-stop').forEach(b => b.click())")
     index = page.evaluate("""() => window.t40Notebook.content.widgets.findIndex(
         c => c.model.type === 'code' && c.model.sharedModel.getSource().includes('timeline_explorer('))""")
     assert index >= 0, f"{START_HERE} has no cell that calls timeline.timeline_explorer()"
